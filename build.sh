@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# One entry point for newcomers and CI.
+#   ./build.sh sample   runs the QuickStart sample on the embedded defaults
+#   ./build.sh test     installs what the tests need (if missing), then runs every test project
+#   ./build.sh bench    runs the benchmarks (Release, alone on the machine)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the tests need; installed when missing (root, or sudo).
+APT_PACKAGES=()
+
+need_dotnet() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    echo "The .NET 10 SDK is required: https://dotnet.microsoft.com/download" >&2
+    exit 1
+  fi
+}
+
+install_apt_packages() {
+  local missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "Installing test prerequisites: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Sums the TRX files of one run: prints "N passed, N failed, N skipped".
+summarize() {
+  local dir=$1 passed=0 failed=0 skipped=0 total=0 files=0
+  for trx in "$dir"/*.trx; do
+    [ -f "$trx" ] || continue
+    files=$((files + 1))
+    local counters
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+    get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+    passed=$((passed + $(get passed)))
+    failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+    skipped=$((skipped + $(get notExecuted)))
+    total=$((total + $(get total)))
+  done
+  echo "$files test projects reported" >&2
+  echo "$passed passed, $failed failed, $skipped skipped"
+  [ "$files" -gt 0 ] && [ "$failed" -eq 0 ] && [ "$total" -gt 0 ]
+}
+
+cmd=${1:-test}
+case "$cmd" in
+  sample)
+    need_dotnet
+    dotnet run --project samples/QuickStart -c Release
+    ;;
+  test)
+    need_dotnet
+    install_apt_packages
+    results="$PWD/TestResults"
+    rm -rf "$results"
+    status=0
+    dotnet build Symphainy.sln -c Release -m:1 -nologo -clp:ErrorsOnly || exit 1
+    # One project at a time: the crash and durability tests want the machine's cores to themselves,
+    # and each project gets its own TRX file to sum.
+    for project in $(find tests -name '*.Tests.csproj' | sort); do
+      name=$(basename "$project" .csproj)
+      echo "== $name"
+      dotnet test "$project" -c Release --no-build --nologo \
+        --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
+        --results-directory "$results" || status=$?
+    done
+    summarize "$results" || status=1
+    exit $status
+    ;;
+  bench)
+    need_dotnet
+    shift
+    dotnet run --project benchmarks/Symphainy.Benchmarks -c Release -- "$@"
+    ;;
+  *)
+    echo "usage: ./build.sh [sample|test|bench]" >&2
+    exit 2
+    ;;
+esac

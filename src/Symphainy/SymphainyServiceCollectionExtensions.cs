@@ -1,0 +1,24 @@
+using Symphainy.Hosting;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>The one call a host makes: <c>services.AddSymphainy()</c>.</summary>
+public static class SymphainyServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds Symphainy with every plane on the embedded defaults, then lets <paramref name="configure"/> add
+    /// realms, switch providers or override services. Safe to call more than once: each plane registers once.
+    /// Settings bind from the <c>Symphainy</c> configuration section and are validated when the host starts.
+    /// </summary>
+    /// <param name="services">The host's services.</param>
+    /// <param name="configure">Optional further configuration of the platform.</param>
+    /// <returns>The builder, to keep configuring.</returns>
+    public static ISymphainyBuilder AddSymphainy(this IServiceCollection services, Action<ISymphainyBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var builder = new SymphainyBuilder(services);
+        configure?.Invoke(builder);
+        builder.AddRuntime();
+        return builder;
+    }
+}

@@ -1,0 +1,100 @@
+using System.Reflection;
+using System.Xml.Linq;
+
+namespace Symphainy.Architecture.Tests;
+
+public sealed class PlaneLayeringTests
+{
+    private static readonly string Root = FindRoot();
+
+    public static TheoryData<string> SourceProjects()
+    {
+        var data = new TheoryData<string>();
+        foreach (var project in Directory.GetFiles(Path.Combine(Root, "src"), "*.csproj", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetFileNameWithoutExtension(project));
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SourceProjects))]
+    public void Project_file_references_only_lower_planes_and_allowed_infrastructure(string project)
+    {
+        var file = XDocument.Load(Path.Combine(Root, "src", project, project + ".csproj"));
+        var references = file.Descendants()
+            .Where(e => e.Name.LocalName is "ProjectReference" or "PackageReference" or "FrameworkReference")
+            .Select(e => Path.GetFileNameWithoutExtension(e.Attribute("Include")!.Value.Replace('\\', '/')))
+            .ToArray();
+
+        PlaneRules.Violations(project, references).Should().BeEmpty();
+    }
+
+    [Theory]
+    [MemberData(nameof(SourceProjects))]
+    public void Compiled_assembly_references_only_lower_planes_and_allowed_infrastructure(string project)
+    {
+        var assembly = Assembly.Load(project);
+        var references = assembly.GetReferencedAssemblies().Select(a => a.Name!).ToArray();
+
+        PlaneRules.Violations(project, references).Should().BeEmpty();
+    }
+
+    [Theory]
+    [MemberData(nameof(SourceProjects))]
+    public void Every_package_has_a_readme(string project)
+    {
+        var readme = Path.Combine(Root, "src", project, "README.md");
+        File.Exists(readme).Should().BeTrue($"{project} needs a short README.md in its folder");
+        File.ReadAllText(readme).Length.Should().BeGreaterThan(200, "the README says what the package is for");
+    }
+
+    [Fact]
+    public void A_reference_to_a_higher_plane_is_caught()
+    {
+        PlaneRules.Violations("Symphainy.Runtime", ["Symphainy.Foundations"]).Should().ContainSingle()
+            .Which.Should().Contain("only lower planes");
+        PlaneRules.Violations("Symphainy.Foundations", ["Symphainy.Runtime", "Symphainy.Realms"]).Should().ContainSingle();
+        PlaneRules.Violations("Symphainy.Agents", ["Symphainy.Runtime", "Symphainy.Foundations"]).Should().BeEmpty();
+        PlaneRules.Violations("Symphainy.PublicWorks.Redis", ["Symphainy.Agents"]).Should().ContainSingle();
+        PlaneRules.Violations("Symphainy.Experience.Client", ["Symphainy.Experience"]).Should().ContainSingle();
+    }
+
+    [Theory]
+    [InlineData("Symphainy.Runtime", "StackExchange.Redis")]
+    [InlineData("Symphainy.Runtime", "Microsoft.Data.Sqlite")]
+    [InlineData("Symphainy.Foundations", "Microsoft.AspNetCore.App")]
+    [InlineData("Symphainy.Foundations", "SQLitePCLRaw.core")]
+    [InlineData("Symphainy.Runtime", "ArangoDBNetStandard")]
+    public void An_infrastructure_client_in_an_infrastructure_free_plane_is_caught(string package, string reference)
+    {
+        PlaneRules.Violations(package, [reference]).Should().ContainSingle().Which.Should().Contain("infrastructure");
+    }
+
+    [Fact]
+    public void Providers_may_use_their_infrastructure_client()
+    {
+        PlaneRules.Violations("Symphainy.PublicWorks.Redis", ["Symphainy.Runtime", "Symphainy.Foundations", "StackExchange.Redis"]).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void An_unknown_package_must_be_classified_before_it_can_exist()
+    {
+        var act = () => PlaneRules.Violations("Symphainy.Misc", []);
+        act.Should().Throw<ArgumentException>().WithMessage("*not a known plane*");
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Symphainy.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Symphainy.sln not found");
+    }
+}

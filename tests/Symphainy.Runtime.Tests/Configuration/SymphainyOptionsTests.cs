@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Symphainy.Configuration;
+using Symphainy.Hosting;
+
+namespace Symphainy.Runtime.Tests.Configuration;
+
+public sealed class SymphainyOptionsTests
+{
+    private static IHost BuildHost(Dictionary<string, string?> settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.ClearProviders();
+        new SymphainyBuilder(builder.Services).AddRuntime();
+        return builder.Build();
+    }
+
+    [Fact]
+    public async Task Settings_bind_from_the_Symphainy_section()
+    {
+        using var host = BuildHost(new() { ["Symphainy:DataDirectory"] = "/var/lib/app", ["Symphainy:InstanceName"] = "worker-7" });
+        await host.StartAsync();
+        var options = host.Services.GetRequiredService<IOptions<SymphainyOptions>>().Value;
+        options.DataDirectory.Should().Be("/var/lib/app");
+        options.InstanceName.Should().Be("worker-7");
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Environment_variables_with_double_underscores_bind()
+    {
+        Environment.SetEnvironmentVariable("SYMPHAINYTEST_Symphainy__InstanceName", "from-env");
+        try
+        {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Configuration.AddEnvironmentVariables("SYMPHAINYTEST_");
+            builder.Logging.ClearProviders();
+            new SymphainyBuilder(builder.Services).AddRuntime();
+            using var host = builder.Build();
+            await host.StartAsync();
+            host.Services.GetRequiredService<IOptions<SymphainyOptions>>().Value.InstanceName.Should().Be("from-env");
+            await host.StopAsync();
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("SYMPHAINYTEST_Symphainy__InstanceName", null);
+        }
+    }
+
+    [Fact]
+    public async Task Invalid_settings_stop_the_host_at_start_with_every_problem_listed()
+    {
+        using var host = BuildHost(new() { ["Symphainy:DataDirectory"] = "", ["Symphainy:InstanceName"] = "Not Valid!" });
+        var start = () => host.StartAsync();
+        var error = (await start.Should().ThrowAsync<OptionsValidationException>()).Which;
+        error.Failures.Should().HaveCount(2);
+        error.Message.Should().Contain("Symphainy:DataDirectory").And.Contain("Symphainy__DataDirectory")
+            .And.Contain("Symphainy:InstanceName ('Not Valid!')").And.Contain("lowercase letters");
+    }
+
+    [Fact]
+    public void Docs_list_exactly_the_settings_that_exist()
+    {
+        var roots = AppDomain.CurrentDomain.GetAssemblies()
+            .Where(a => a.GetName().Name?.StartsWith("Symphainy", StringComparison.Ordinal) == true)
+            .SelectMany(a => a.GetTypes())
+            .Where(t => t.IsDefined(typeof(OptionsSectionAttribute), false));
+        var settings = roots.SelectMany(OptionsSections.Settings).Select(s => s.Key).ToArray();
+        settings.Should().Contain("Symphainy:DataDirectory");
+        RepoFiles.ReadTableFirstColumn("docs/configuration.md").Should().BeEquivalentTo(settings,
+            "docs/configuration.md must list every setting and nothing else");
+    }
+}

@@ -1,0 +1,38 @@
+using System.Diagnostics;
+
+namespace Symphainy.Tests;
+
+public sealed class QuickStartSampleTests
+{
+    [Fact]
+    public async Task The_quick_start_sample_prints_the_planes_and_exits_zero()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Symphainy.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
+        }
+
+        var sample = Path.Combine(root, "samples", "QuickStart", "bin", BuildConfiguration, "net10.0", "QuickStart.dll");
+        File.Exists(sample).Should().BeTrue($"the solution build produces {sample}");
+        var start = new ProcessStartInfo("dotnet", [sample])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Directory.CreateTempSubdirectory("symphainy-quickstart").FullName,
+        };
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+
+        process.ExitCode.Should().Be(0, output + await process.StandardError.ReadToEndAsync());
+        output.Should().Contain("Registered planes:").And.MatchRegex(@"\n\s+Runtime\s+Symphainy\.Runtime");
+        output.Should().Contain("\"Category\":\"Symphainy.Hosting.RuntimeLifecycle\"", "logs are JSON lines");
+    }
+
+#if DEBUG
+    private const string BuildConfiguration = "Debug";
+#else
+    private const string BuildConfiguration = "Release";
+#endif
+}
