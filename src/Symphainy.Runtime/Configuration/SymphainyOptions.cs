@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Symphainy.Wal;
 
 namespace Symphainy.Configuration;
 
@@ -26,4 +27,7 @@ public sealed class SymphainyOptions
     [Required(AllowEmptyStrings = false, ErrorMessage = "a name is required")]
     [RegularExpression("^[a-z0-9][a-z0-9-]{0,62}$", ErrorMessage = "use lowercase letters, digits and dashes, at most 63 characters, starting with a letter or digit")]
     public string InstanceName { get; set; } = "local";
+
+    /// <summary>The write-ahead log: <c>Symphainy:Wal:*</c>.</summary>
+    public WalOptions Wal { get; set; } = new();
 }

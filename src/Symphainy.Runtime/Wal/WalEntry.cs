@@ -1,0 +1,18 @@
+namespace Symphainy.Wal;
+
+/// <summary>
+/// A record to append to the write-ahead log. The log assigns its position and timestamp.
+/// </summary>
+/// <param name="Kind">What happened.</param>
+/// <param name="Tenant">The tenant it happened in.</param>
+/// <param name="Payload">The record's data, usually UTF-8 JSON; at most <c>Symphainy:Wal:MaxRecordBytes</c>.</param>
+/// <param name="Session">The session, if any.</param>
+/// <param name="Saga">The saga, if any.</param>
+/// <param name="Intent">The intent, if any.</param>
+public readonly record struct WalEntry(
+    WalRecordKind Kind,
+    TenantId Tenant,
+    ReadOnlyMemory<byte> Payload,
+    SessionId? Session = null,
+    SagaId? Saga = null,
+    IntentId? Intent = null);
