@@ -1,0 +1,280 @@
+using System.Text;
+using Microsoft.Extensions.Time.Testing;
+using Symphainy.Wal;
+using Symphainy.Wal.Internal;
+
+namespace Symphainy.Runtime.Tests.Wal;
+
+public sealed class FileWriteAheadLogTests : IDisposable
+{
+    private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("symphainy-wal-");
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 5, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly TenantId _tenant;
+
+    public FileWriteAheadLogTests() => _tenant = new IdGenerator(_time, new SeededRandomSource(3)).Next<TenantId>();
+
+    private string WalDirectory => Path.Combine(_root.FullName, "wal");
+
+    public void Dispose() => _root.Delete(recursive: true);
+
+    private FileWriteAheadLog Open(long segmentSize = 64 * 1024, string? archive = null) =>
+        new(WalDirectory, new WalOptions { SegmentSizeBytes = segmentSize, ArchiveDirectory = archive }, _time);
+
+    private WalEntry Entry(string text) => new(WalRecordKind.StepCompleted, _tenant, Encoding.UTF8.GetBytes(text));
+
+    private static async Task<List<string>> ReadTextsAsync(IWriteAheadLog log, long from = 1)
+    {
+        var texts = new List<string>();
+        await foreach (var record in log.ReadAsync(from))
+        {
+            texts.Add(Encoding.UTF8.GetString(record.Payload.Span));
+        }
+
+        return texts;
+    }
+
+    private async Task AppendManyAsync(FileWriteAheadLog log, int count, int from = 1)
+    {
+        for (var i = from; i < from + count; i++)
+        {
+            await log.AppendAsync(Entry($"record {i} " + new string('x', 200)));
+        }
+    }
+
+    private static IEnumerable<string> Expected(int count, int from = 1) =>
+        Enumerable.Range(from, count).Select(i => $"record {i} " + new string('x', 200));
+
+    [Fact]
+    public async Task Records_survive_closing_and_reopening_and_positions_continue()
+    {
+        await using (var log = Open())
+        {
+            await AppendManyAsync(log, 10);
+        }
+
+        await using (var reopened = Open())
+        {
+            reopened.NextPosition.Should().Be(11);
+            (await reopened.AppendAsync(Entry("record 11 " + new string('x', 200)))).Should().Be(11);
+            (await ReadTextsAsync(reopened)).Should().Equal(Expected(11));
+        }
+    }
+
+    [Fact]
+    public async Task Segments_roll_at_the_configured_size_and_reads_cross_them_after_reopening()
+    {
+        await using (var log = Open(segmentSize: 64 * 1024))
+        {
+            await AppendManyAsync(log, 1000); // about 300 KB
+            log.SegmentFiles.Should().HaveCountGreaterThan(3);
+            log.SegmentFiles.Select(f => new FileInfo(f).Length).Should().OnlyContain(length => length <= 64 * 1024);
+        }
+
+        await using var reopened = Open(segmentSize: 64 * 1024);
+        (await ReadTextsAsync(reopened)).Should().Equal(Expected(1000));
+        (await ReadTextsAsync(reopened, 777)).Should().Equal(Expected(224, from: 777));
+    }
+
+    [Fact]
+    public async Task Concurrent_appends_are_group_committed_in_fewer_writes_than_records()
+    {
+        await using (var log = Open(segmentSize: 16 * 1024 * 1024))
+        {
+            await Task.WhenAll(Enumerable.Range(0, 64).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; i < 20; i++)
+                {
+                    await log.AppendAsync(Entry($"w{w} i{i}"));
+                }
+            })));
+        }
+
+        var bytes = File.ReadAllBytes(Directory.GetFiles(WalDirectory, "*.wal").Single());
+        var (records, batches) = CountRecordsAndBatches(bytes);
+        records.Should().Be(64 * 20);
+        batches.Should().BeLessThan(records, "concurrent appends share one write and one fsync");
+    }
+
+    [Fact]
+    public async Task A_torn_tail_is_cut_off_on_open_and_the_log_goes_on_from_the_last_whole_record()
+    {
+        await using (var log = Open())
+        {
+            await AppendManyAsync(log, 20);
+        }
+
+        var segment = Directory.GetFiles(WalDirectory, "*.wal").Single();
+        using (var file = new FileStream(segment, FileMode.Open))
+        {
+            file.SetLength(file.Length - 37); // the last record, half written
+        }
+
+        await using var reopened = Open();
+        reopened.NextPosition.Should().Be(20);
+        (await ReadTextsAsync(reopened)).Should().Equal(Expected(19));
+        (await reopened.AppendAsync(Entry("after the crash"))).Should().Be(20);
+        (await ReadTextsAsync(reopened, 20)).Should().Equal("after the crash");
+    }
+
+    [Fact]
+    public async Task Damaged_last_bytes_are_treated_as_a_torn_tail()
+    {
+        await using (var log = Open())
+        {
+            await AppendManyAsync(log, 20);
+        }
+
+        var segment = Directory.GetFiles(WalDirectory, "*.wal").Single();
+        var bytes = File.ReadAllBytes(segment);
+        bytes[^3] ^= 0xFF;
+        bytes[^2] ^= 0xFF;
+        File.WriteAllBytes(segment, bytes);
+
+        await using var reopened = Open();
+        (await ReadTextsAsync(reopened)).Should().Equal(Expected(19));
+    }
+
+    [Fact]
+    public async Task Records_of_a_batch_whose_end_was_never_written_are_discarded_whole()
+    {
+        await using (var log = Open())
+        {
+            await AppendManyAsync(log, 5);
+        }
+
+        // Two more records of one batch, written without the batch's end mark: a crash before the write finished.
+        var segment = Directory.GetFiles(WalDirectory, "*.wal").Single();
+        using (var file = new FileStream(segment, FileMode.Append))
+        {
+            foreach (var position in new[] { 6L, 7L })
+            {
+                var entry = Entry($"unacknowledged {position}");
+                var buffer = new byte[WalFormat.EncodedSize(entry)];
+                WalFormat.Encode(buffer, entry, position, _time.GetUtcNow().UtcTicks, endOfBatch: false);
+                file.Write(buffer);
+            }
+        }
+
+        await using var reopened = Open();
+        reopened.NextPosition.Should().Be(6);
+        (await ReadTextsAsync(reopened)).Should().Equal(Expected(5));
+    }
+
+    [Fact]
+    public async Task A_damaged_record_before_the_tail_fails_to_open_with_a_typed_error()
+    {
+        await using (var log = Open())
+        {
+            await AppendManyAsync(log, 20);
+        }
+
+        var segment = Directory.GetFiles(WalDirectory, "*.wal").Single();
+        var bytes = File.ReadAllBytes(segment);
+        bytes[bytes.Length / 2] ^= 0x5A; // inside record ~10, with acknowledged records after it
+        File.WriteAllBytes(segment, bytes);
+
+        var open = () => Open();
+        var error = open.Should().Throw<SymphainyException>().Which;
+        error.Code.Should().Be("wal.corrupt_record");
+        error.Kind.Should().Be(ErrorKind.Platform);
+        error.Message.Should().Contain(Path.GetFileName(segment)).And.Contain("committed records follow");
+        File.ReadAllBytes(segment).Should().Equal(bytes, "a damaged log is never truncated or repaired silently");
+    }
+
+    [Fact]
+    public async Task A_damaged_record_in_a_sealed_segment_fails_the_read_with_a_typed_error()
+    {
+        await using (var log = Open(segmentSize: 64 * 1024))
+        {
+            await AppendManyAsync(log, 1000);
+        }
+
+        var sealedSegment = Directory.GetFiles(WalDirectory, "*.wal").Order(StringComparer.Ordinal).First();
+        var bytes = File.ReadAllBytes(sealedSegment);
+        bytes[10_000] ^= 0x01;
+        File.WriteAllBytes(sealedSegment, bytes);
+
+        await using var reopened = Open(segmentSize: 64 * 1024);
+        var read = async () => await ReadTextsAsync(reopened);
+        (await read.Should().ThrowAsync<SymphainyException>()).Which.Code.Should().Be("wal.corrupt_record");
+    }
+
+    [Fact]
+    public async Task A_checkpoint_deletes_sealed_segments_below_it_and_the_first_position_survives_reopening()
+    {
+        long first;
+        await using (var log = Open(segmentSize: 64 * 1024))
+        {
+            await AppendManyAsync(log, 1000);
+            var before = log.SegmentFiles.Count;
+            first = await log.CheckpointAsync(600);
+            log.SegmentFiles.Should().HaveCountLessThan(before);
+            first.Should().BeInRange(2, 600);
+        }
+
+        await using var reopened = Open(segmentSize: 64 * 1024);
+        reopened.FirstPosition.Should().Be(first);
+        (await ReadTextsAsync(reopened, first)).Should().Equal(Expected(1000 - (int)first + 1, from: (int)first));
+        (await reopened.AppendAsync(Entry("next"))).Should().Be(1001);
+    }
+
+    [Fact]
+    public async Task A_checkpoint_moves_segments_to_the_archive_when_one_is_configured()
+    {
+        var archive = Path.Combine(_root.FullName, "archive");
+        await using var log = Open(segmentSize: 64 * 1024, archive: archive);
+        await AppendManyAsync(log, 1000);
+        var sealedSegments = log.SegmentFiles.Take(2).Select(Path.GetFileName).ToArray();
+
+        await log.CheckpointAsync(1000);
+
+        Directory.GetFiles(archive).Select(Path.GetFileName).Should().Contain(sealedSegments);
+        log.SegmentFiles.Should().HaveCount(1, "the active segment always stays");
+    }
+
+    [Fact]
+    public async Task Appending_after_dispose_fails_with_wal_closed()
+    {
+        var log = Open();
+        await log.AppendAsync(Entry("one"));
+        await log.DisposeAsync();
+        var act = async () => await log.AppendAsync(Entry("two"));
+        (await act.Should().ThrowAsync<SymphainyException>()).Which.Code.Should().Be("wal.closed");
+    }
+
+    [Fact]
+    public async Task A_file_that_is_not_a_segment_is_reported_not_overwritten()
+    {
+        Directory.CreateDirectory(WalDirectory);
+        var stranger = Path.Combine(WalDirectory, WalFormat.SegmentFileName(1));
+        await File.WriteAllTextAsync(stranger, "this is not a log segment, but someone's notes");
+        var open = () => Open();
+        open.Should().Throw<SymphainyException>().Where(e => e.Code == "wal.corrupt_record").WithMessage("*magic*");
+        (await File.ReadAllTextAsync(stranger)).Should().StartWith("this is not");
+    }
+
+    [Fact]
+    public void Crc32C_matches_the_standard_check_value()
+    {
+        Crc32C.Compute("123456789"u8).Should().Be(0xE3069283u);
+        Crc32C.Compute([]).Should().Be(0u);
+    }
+
+    private static (int Records, int Batches) CountRecordsAndBatches(byte[] bytes)
+    {
+        var records = 0;
+        var batches = 0;
+        var offset = WalFormat.HeaderSize;
+        while (offset < bytes.Length)
+        {
+            var length = WalFormat.ReadBodyLength(bytes.AsSpan(offset));
+            WalFormat.ChecksumMatches(bytes.AsSpan(offset)).Should().BeTrue();
+            WalFormat.Decode(bytes.AsSpan(offset + WalFormat.RecordPrefixSize, length), out var endOfBatch).Should().NotBeNull();
+            records++;
+            batches += endOfBatch ? 1 : 0;
+            offset += WalFormat.RecordPrefixSize + length;
+        }
+
+        return (records, batches);
+    }
+}
