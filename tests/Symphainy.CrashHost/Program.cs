@@ -1,0 +1,13 @@
+using System.Globalization;
+using Symphainy.CrashHost;
+
+// Usage: Symphainy.CrashHost wal <directory> <writers> <run>
+switch (args.FirstOrDefault())
+{
+    case "wal" when args.Length == 4:
+        await WalWorkload.RunAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
+        return 0;
+    default:
+        await Console.Error.WriteLineAsync("usage: Symphainy.CrashHost wal <directory> <writers> <run>");
+        return 2;
+}
