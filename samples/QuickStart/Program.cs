@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Symphainy.Hosting;
+using Symphainy.Wal;
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.AddSymphainyJsonConsole();
@@ -17,5 +18,8 @@ foreach (var plane in host.Services.GetServices<PlaneDescriptor>())
 {
     Console.WriteLine($"  {plane.Name,-12} {plane.Assembly} {plane.Version}: {plane.Summary}");
 }
+
+var wal = host.Services.GetRequiredService<IWriteAheadLog>();
+Console.WriteLine($"Write-ahead log: {wal.GetType().Name}, next position {wal.NextPosition}");
 
 await host.StopAsync();

@@ -5,14 +5,19 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Symphainy.Hosting;
+using Symphainy.Wal;
 
 namespace Symphainy.Tests;
 
-public sealed class AddSymphainyTests
+public sealed class AddSymphainyTests : IDisposable
 {
-    private static HostApplicationBuilder NewBuilder(Dictionary<string, string?>? settings = null)
+    private readonly DirectoryInfo _contentRoot = Directory.CreateTempSubdirectory("symphainy-host-");
+
+    public void Dispose() => _contentRoot.Delete(recursive: true);
+
+    private HostApplicationBuilder NewBuilder(Dictionary<string, string?>? settings = null)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = _contentRoot.FullName });
         builder.Configuration.AddInMemoryCollection(settings ?? []);
         builder.Logging.ClearProviders();
         return builder;
@@ -76,5 +81,60 @@ public sealed class AddSymphainyTests
         await host.StartAsync();
         host.Services.GetRequiredService<IOptions<Symphainy.Configuration.SymphainyOptions>>().Value.InstanceName.Should().Be("from-code");
         await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task The_embedded_default_is_a_file_log_under_the_data_directory_that_survives_a_restart()
+    {
+        var tenant = new IdGenerator(TimeProvider.System, new SeededRandomSource(1)).Next<TenantId>();
+        for (var restart = 0; restart < 2; restart++)
+        {
+            var builder = NewBuilder();
+            builder.Services.AddSymphainy();
+            using var host = builder.Build();
+            await host.StartAsync();
+            var wal = host.Services.GetRequiredService<IWriteAheadLog>();
+            var file = wal.Should().BeOfType<FileWriteAheadLog>().Subject;
+            file.Directory.Should().Be(Path.Combine(_contentRoot.FullName, "symphainy-data", "wal"));
+            (await wal.AppendAsync(new WalEntry(WalRecordKind.SessionStarted, tenant, "{}"u8.ToArray()))).Should().Be(restart + 1);
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_in_memory_log_is_chosen_by_configuration()
+    {
+        var builder = NewBuilder(new() { ["Symphainy:Wal:Provider"] = "InMemory" });
+        builder.Services.AddSymphainy();
+        using var host = builder.Build();
+        await host.StartAsync();
+        host.Services.GetRequiredService<IWriteAheadLog>().Should().BeOfType<InMemoryWriteAheadLog>();
+        Directory.Exists(Path.Combine(_contentRoot.FullName, "symphainy-data", "wal")).Should().BeFalse();
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_damaged_log_stops_the_host_at_start_with_the_typed_error()
+    {
+        var wal = Directory.CreateDirectory(Path.Combine(_contentRoot.FullName, "symphainy-data", "wal"));
+        await File.WriteAllTextAsync(Path.Combine(wal.FullName, "00000000000000000001.wal"), "not a segment");
+        var builder = NewBuilder();
+        builder.Services.AddSymphainy();
+        using var host = builder.Build();
+
+        var start = () => host.StartAsync();
+        (await start.Should().ThrowAsync<SymphainyException>()).Which.Code.Should().Be("wal.corrupt_record");
+    }
+
+    [Fact]
+    public async Task An_invalid_log_setting_is_listed_with_the_others_at_start()
+    {
+        var builder = NewBuilder(new() { ["Symphainy:Wal:SegmentSizeBytes"] = "10", ["Symphainy:InstanceName"] = "" });
+        builder.Services.AddSymphainy();
+        using var host = builder.Build();
+        var start = () => host.StartAsync();
+        var error = (await start.Should().ThrowAsync<OptionsValidationException>()).Which;
+        error.Failures.Should().HaveCount(2);
+        error.Message.Should().Contain("Symphainy:Wal:SegmentSizeBytes ('10')").And.Contain("Symphainy__Wal__SegmentSizeBytes").And.Contain("Symphainy:InstanceName");
     }
 }

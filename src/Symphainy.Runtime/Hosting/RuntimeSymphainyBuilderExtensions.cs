@@ -47,5 +47,6 @@ public static class RuntimeSymphainyBuilderExtensions
         services.TryAddSingleton<IRandomSource>(SystemRandomSource.Instance);
         services.TryAddSingleton<IdGenerator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RuntimeLifecycle>());
+        services.AddWriteAheadLog();
     }
 }

@@ -31,6 +31,7 @@ public static class SymphainyBuilderExtensions
         var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
             ?? assembly.GetName().Version?.ToString()
             ?? "0.0.0";
+        version = version.Split('+')[0]; // drop the source revision suffix
         builder.Services.AddSingleton(new PlaneDescriptor(name, assembly.GetName().Name ?? name, version, summary));
         return true;
     }
