@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Symphainy.Sessions;
 using Symphainy.Wal;
 
 namespace Symphainy.Configuration;
@@ -30,4 +31,7 @@ public sealed class SymphainyOptions
 
     /// <summary>The write-ahead log: <c>Symphainy:Wal:*</c>.</summary>
     public WalOptions Wal { get; set; } = new();
+
+    /// <summary>Sessions: <c>Symphainy:Sessions:*</c>.</summary>
+    public SessionOptions Sessions { get; set; } = new();
 }

@@ -48,5 +48,6 @@ public static class RuntimeSymphainyBuilderExtensions
         services.TryAddSingleton<IdGenerator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RuntimeLifecycle>());
         services.AddWriteAheadLog();
+        services.AddStateSurface();
     }
 }
