@@ -51,13 +51,17 @@ public sealed class AddSymphainyTests : IDisposable
     [Fact]
     public void Calling_it_twice_registers_each_plane_and_service_once()
     {
-        var builder = NewBuilder();
-        builder.Services.AddSymphainy();
-        builder.Services.AddSymphainy();
+        var once = NewBuilder();
+        once.Services.AddSymphainy();
+        var twice = NewBuilder();
+        twice.Services.AddSymphainy();
+        twice.Services.AddSymphainy();
 
-        builder.Services.Count(s => s.ServiceType == typeof(PlaneDescriptor)).Should().Be(1);
-        builder.Services.Count(s => s.ServiceType == typeof(IdGenerator)).Should().Be(1);
-        builder.Services.Count(s => s.ServiceType == typeof(IHostedService)).Should().Be(1);
+        twice.Services.Count.Should().Be(once.Services.Count);
+        twice.Services.Count(s => s.ServiceType == typeof(PlaneDescriptor)).Should().Be(1);
+        twice.Services.Count(s => s.ServiceType == typeof(IdGenerator)).Should().Be(1);
+        twice.Services.Where(s => s.ServiceType == typeof(IHostedService)).Select(s => s.ImplementationType ?? s.ImplementationInstance?.GetType())
+            .Should().OnlyHaveUniqueItems().And.HaveCountGreaterThan(1);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Symphainy.Intake;
+using Symphainy.Sagas;
 using Symphainy.Sessions;
 using Symphainy.Wal;
 
@@ -34,4 +36,10 @@ public sealed class SymphainyOptions
 
     /// <summary>Sessions: <c>Symphainy:Sessions:*</c>.</summary>
     public SessionOptions Sessions { get; set; } = new();
+
+    /// <summary>Intent intake: <c>Symphainy:Intake:*</c>.</summary>
+    public IntakeOptions Intake { get; set; } = new();
+
+    /// <summary>The saga engine: <c>Symphainy:Sagas:*</c>.</summary>
+    public SagaOptions Sagas { get; set; } = new();
 }

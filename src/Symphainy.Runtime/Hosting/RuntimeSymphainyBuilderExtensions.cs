@@ -49,5 +49,6 @@ public static class RuntimeSymphainyBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RuntimeLifecycle>());
         services.AddWriteAheadLog();
         services.AddStateSurface();
+        services.AddSagaEngine();
     }
 }

@@ -1,0 +1,64 @@
+namespace Symphainy;
+
+public static partial class ErrorCodes
+{
+    /// <summary>An intent is malformed: no type, no tenant, a bad idempotency key or metadata.</summary>
+    public static readonly ErrorCode IntakeInvalidIntent = new(
+        "intake.invalid_intent", ErrorKind.Domain, isRetryable: false,
+        "The intent is malformed (missing type or tenant, bad idempotency key or metadata); the message names the field.");
+
+    /// <summary>An intent's payload is larger than <c>Symphainy:Intake:MaxPayloadBytes</c>.</summary>
+    public static readonly ErrorCode IntakePayloadTooLarge = new(
+        "intake.payload_too_large", ErrorKind.Domain, isRetryable: false,
+        "The intent's payload is larger than Symphainy:Intake:MaxPayloadBytes allows. Send less, or a reference to a stored document.");
+
+    /// <summary>No capability handles the intent's type (and version).</summary>
+    public static readonly ErrorCode IntakeUnknownIntentType = new(
+        "intake.unknown_intent_type", ErrorKind.Domain, isRetryable: false,
+        "No registered capability handles this intent type (or version). Check the name against the capability catalogue.");
+
+    /// <summary>The payload does not match the capability's input schema.</summary>
+    public static readonly ErrorCode IntakeInvalidPayload = new(
+        "intake.invalid_payload", ErrorKind.Domain, isRetryable: false,
+        "The payload does not match the capability's input schema; the message names the field.");
+
+    /// <summary>No saga with this id exists in this tenant.</summary>
+    public static readonly ErrorCode SagaNotFound = new(
+        "saga.not_found", ErrorKind.Domain, isRetryable: false,
+        "No saga with this id exists in this tenant.");
+
+    /// <summary>A saga step failed for good (after its retries).</summary>
+    public static readonly ErrorCode SagaStepFailed = new(
+        "saga.step_failed", ErrorKind.Domain, isRetryable: false,
+        "A saga step failed after its retries; completed steps were compensated. The inner error says why the step failed.");
+
+    /// <summary>Replay found a different step than the one recorded: the orchestrator is not deterministic.</summary>
+    public static readonly ErrorCode SagaNondeterministic = new(
+        "saga.nondeterministic", ErrorKind.Platform, isRetryable: false,
+        "On replay the orchestrator called a different step than it recorded. Orchestrators must make the same calls in the same order; version the saga definition when its steps change.");
+
+    /// <summary>A saga waited for a signal longer than its timeout.</summary>
+    public static readonly ErrorCode SagaSignalTimeout = new(
+        "saga.signal_timeout", ErrorKind.Domain, isRetryable: false,
+        "The saga waited for a signal longer than its timeout allowed.");
+
+    /// <summary>A saga was cancelled on request.</summary>
+    public static readonly ErrorCode SagaCancelled = new(
+        "saga.cancelled", ErrorKind.Domain, isRetryable: false,
+        "The saga was cancelled on request; its completed steps were compensated.");
+
+    /// <summary>A recorded saga names a definition or version this host does not have.</summary>
+    public static readonly ErrorCode SagaDefinitionMissing = new(
+        "saga.definition_missing", ErrorKind.Platform, isRetryable: true,
+        "A saga to resume names a definition or version this host does not register. Deploy that version (keep old versions registered while their sagas run); the saga stays unfinished until then.");
+
+    /// <summary>A saga definition is registered twice or is malformed.</summary>
+    public static readonly ErrorCode SagaInvalidDefinition = new(
+        "saga.invalid_definition", ErrorKind.Platform, isRetryable: false,
+        "A saga definition is malformed or registered twice with the same name and version.");
+
+    /// <summary>A saga already ended and takes no more signals or cancellation.</summary>
+    public static readonly ErrorCode SagaAlreadyEnded = new(
+        "saga.already_ended", ErrorKind.Domain, isRetryable: false,
+        "The saga already ended; it takes no more signals or cancellation.");
+}

@@ -1,0 +1,47 @@
+using System.Text.Json;
+using Symphainy.Events;
+
+namespace Symphainy.Sagas;
+
+/// <summary>Queries and controls running sagas. Every call is scoped to one tenant.</summary>
+public interface ISagaEngine
+{
+    /// <summary>The saga as the engine knows it now; null when the tenant has no such saga.</summary>
+    /// <param name="tenant">The tenant.</param>
+    /// <param name="saga">The saga (execution) id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<SagaSnapshot?> GetAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken = default);
+
+    /// <summary>Completes when the saga ends (completed, failed or cancelled); throws <c>saga.not_found</c> for an unknown saga.</summary>
+    /// <param name="tenant">The tenant.</param>
+    /// <param name="saga">The saga id.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    Task<SagaSnapshot> WaitForEndAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken = default);
+
+    /// <summary>Records and delivers a signal; a saga waiting in <c>WaitForSignal(name)</c> continues with <paramref name="value"/>.</summary>
+    /// <param name="tenant">The tenant.</param>
+    /// <param name="saga">The saga id.</param>
+    /// <param name="name">The signal's name.</param>
+    /// <param name="value">The signal's value.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The log position of the signal's record.</returns>
+    ValueTask<long> SignalAsync(TenantId tenant, SagaId saga, string name, JsonElement value, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a cancellation: the saga stops at its current wait or next step, compensates, and ends Cancelled.</summary>
+    /// <param name="tenant">The tenant.</param>
+    /// <param name="saga">The saga id.</param>
+    /// <param name="reason">Why, for the record.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The log position of the cancellation's record.</returns>
+    ValueTask<long> CancelAsync(TenantId tenant, SagaId saga, string reason, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The tenant's execution events (of one saga, or all) from log position <paramref name="fromPosition"/> on, then live,
+    /// in log order. Resume after a disconnect by passing the last position seen plus one.
+    /// </summary>
+    /// <param name="tenant">The tenant.</param>
+    /// <param name="saga">One saga, or null for all of the tenant's.</param>
+    /// <param name="fromPosition">The first log position to return.</param>
+    /// <param name="cancellationToken">Ends the stream.</param>
+    IAsyncEnumerable<ExecutionEvent> WatchAsync(TenantId tenant, SagaId? saga, long fromPosition, CancellationToken cancellationToken = default);
+}

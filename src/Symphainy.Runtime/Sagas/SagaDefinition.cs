@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Symphainy.Internal;
+
+namespace Symphainy.Sagas;
+
+/// <summary>A named, versioned saga: which orchestrator runs it, and its default retry policy.</summary>
+public sealed class SagaDefinition
+{
+    private readonly Func<IServiceProvider, SagaContext, JsonElement, Task<JsonElement>> _run;
+
+    private SagaDefinition(string name, int version, Type orchestrator, Type input, Type output, RetryPolicy retry, Func<IServiceProvider, SagaContext, JsonElement, Task<JsonElement>> run)
+    {
+        Name = name;
+        Version = version;
+        Orchestrator = orchestrator;
+        InputType = input;
+        OutputType = output;
+        Retry = retry;
+        _run = run;
+    }
+
+    /// <summary>The name intents use, such as <c>orders.place</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>The version; running sagas stay on the version they started with.</summary>
+    public int Version { get; }
+
+    /// <summary>The orchestrator type.</summary>
+    public Type Orchestrator { get; }
+
+    /// <summary>The input type.</summary>
+    public Type InputType { get; }
+
+    /// <summary>The output type.</summary>
+    public Type OutputType { get; }
+
+    /// <summary>The retry policy of steps that name none.</summary>
+    public RetryPolicy Retry { get; }
+
+    /// <summary>Creates the definition of <typeparamref name="TOrchestrator"/>.</summary>
+    /// <typeparam name="TOrchestrator">The orchestrator.</typeparam>
+    /// <typeparam name="TInput">Its input.</typeparam>
+    /// <typeparam name="TOutput">Its output.</typeparam>
+    /// <param name="name">The name intents use.</param>
+    /// <param name="version">The version, from 1.</param>
+    /// <param name="retry">Default retry policy of its steps.</param>
+    public static SagaDefinition Create<TOrchestrator, TInput, TOutput>(string name, int version = 1, RetryPolicy? retry = null)
+        where TOrchestrator : Orchestrator<TInput, TOutput>
+    {
+        if (string.IsNullOrWhiteSpace(name) || version < 1)
+        {
+            throw new SymphainyException(ErrorCodes.SagaInvalidDefinition, $"A saga definition needs a name and a version of at least 1 (got '{name}' v{version}).");
+        }
+
+        return new SagaDefinition(name.Trim().ToLowerInvariant(), version, typeof(TOrchestrator), typeof(TInput), typeof(TOutput), retry ?? RetryPolicy.Default, async (services, context, input) =>
+        {
+            var orchestrator = ActivatorUtilities.GetServiceOrCreateInstance<TOrchestrator>(services);
+            var typedInput = input.Deserialize<TInput>(SymphainyJson.Options)!;
+            var output = await orchestrator.RunAsync(context, typedInput).ConfigureAwait(true);
+            return JsonSerializer.SerializeToElement(output, SymphainyJson.Options);
+        });
+    }
+
+    internal Task<JsonElement> RunAsync(IServiceProvider services, SagaContext context, JsonElement input) => _run(services, context, input);
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Symphainy.Intake;
+using Symphainy.Internal;
+
+namespace Symphainy.Sagas;
+
+/// <summary>
+/// Every registered saga definition, by name and version. Also the Runtime's default
+/// <see cref="ICapabilityResolver"/>: an intent type resolves to the saga definition of the same name.
+/// </summary>
+public sealed class SagaDefinitionCatalog : ICapabilityResolver
+{
+    private readonly Dictionary<string, SortedDictionary<int, SagaDefinition>> _definitions = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the catalog from the registered definitions.</summary>
+    /// <param name="definitions">The definitions; a name and version may appear once.</param>
+    public SagaDefinitionCatalog(IEnumerable<SagaDefinition> definitions)
+    {
+        ArgumentNullException.ThrowIfNull(definitions);
+        foreach (var definition in definitions)
+        {
+            if (!_definitions.TryGetValue(definition.Name, out var versions))
+            {
+                _definitions[definition.Name] = versions = [];
+            }
+
+            if (!versions.TryAdd(definition.Version, definition))
+            {
+                throw new SymphainyException(ErrorCodes.SagaInvalidDefinition, $"Saga '{definition.Name}' v{definition.Version} is registered twice.");
+            }
+        }
+    }
+
+    /// <summary>All definitions, by name then version.</summary>
+    public IEnumerable<SagaDefinition> All => _definitions.Values.SelectMany(v => v.Values);
+
+    /// <summary>The definition of that name and version (the latest when null); null when there is none.</summary>
+    /// <param name="name">The definition's name.</param>
+    /// <param name="version">The version, or null for the latest.</param>
+    public SagaDefinition? Find(string name, int? version = null)
+    {
+        if (!_definitions.TryGetValue(name, out var versions))
+        {
+            return null;
+        }
+
+        return version is { } v ? versions.GetValueOrDefault(v) : versions.Values.Last();
+    }
+
+    /// <inheritdoc/>
+    public CapabilityResolution? Resolve(string intentType, int? version)
+    {
+        var definition = Find(intentType, version);
+        return definition is null ? null : new CapabilityResolution(definition.Name, definition.Version, definition.Name, definition.Version, payload => Validate(definition, payload));
+    }
+
+    private static IReadOnlyList<string> Validate(SagaDefinition definition, JsonElement payload)
+    {
+        try
+        {
+            var value = payload.Deserialize(definition.InputType, SymphainyJson.Options);
+            return value is null && definition.InputType.IsClass ? [$"$: a {definition.InputType.Name} is required, the payload is null"] : [];
+        }
+        catch (JsonException e)
+        {
+            return [$"{e.Path ?? "$"}: {e.Message}"];
+        }
+        catch (NotSupportedException e)
+        {
+            return [$"$: {e.Message}"];
+        }
+    }
+}

@@ -1,0 +1,18 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Symphainy.Sagas;
+
+/// <summary>Saga engine settings, under <c>Symphainy:Sagas</c>.</summary>
+public sealed class SagaOptions
+{
+    /// <summary>
+    /// How many orchestrator continuations run at the same time on the engine's worker pool; waiting sagas take
+    /// no worker. Default 0: the number of processors.
+    /// </summary>
+    [Range(0, 1024, ErrorMessage = "must be between 0 (one per processor) and 1024")]
+    public int MaxParallelism { get; set; }
+
+    /// <summary>How many ended sagas the engine keeps in memory for queries (oldest forgotten first). Default 100,000.</summary>
+    [Range(0, 10_000_000, ErrorMessage = "must be between 0 and 10,000,000")]
+    public int EndedSagasKept { get; set; } = 100_000;
+}
