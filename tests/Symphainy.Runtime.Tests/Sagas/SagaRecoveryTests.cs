@@ -1,0 +1,239 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Symphainy.Sagas;
+using Symphainy.Wal;
+
+namespace Symphainy.Runtime.Tests.Sagas;
+
+public sealed class SagaRecoveryTests : IDisposable
+{
+    private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("symphainy-sagas-");
+    private readonly Journal _journal = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 7, 1, 9, 0, 0, TimeSpan.Zero));
+    private readonly TenantId _tenant = new IdGenerator(TimeProvider.System, new SeededRandomSource(4)).Next<TenantId>();
+
+    public void Dispose() => _data.Delete(recursive: true);
+
+    private Task<SagaTestHost> StartAsync(Action<TestSagas> sagas, Action<IServiceCollection>? services = null) =>
+        SagaTestHost.StartAsync(b => sagas(new TestSagas(b)), _journal, _data.FullName, _time, _tenant, services);
+
+    [Fact]
+    public async Task A_restarted_host_resumes_a_waiting_saga_without_running_completed_steps_again()
+    {
+        SagaId saga;
+        await using (var first = await StartAsync(s => s.Approve()))
+        {
+            saga = (await first.SubmitAsync("orders.approve", new OrderInput("r-1", 3))).Execution;
+            await first.WaitForStateAsync(saga, SagaState.Waiting);
+        }
+
+        _journal.Entries.Should().Equal("reserve r-1 x3");
+        await using var second = await StartAsync(s => s.Approve());
+        (await second.WaitForStateAsync(saga, SagaState.Waiting)).CurrentStep.Should().Be("approve");
+        await second.Engine.SignalAsync(_tenant, saga, "approve", JsonSerializer.SerializeToElement(new Approval("grace")));
+        await second.WaitForRecordsAsync(saga, WalRecordKind.StepCompleted, 3);
+        await second.WaitForStateAsync(saga, SagaState.Waiting);
+        _time.Advance(TimeSpan.FromHours(2));
+
+        var end = await second.CompletionAsync(saga);
+        end.State.Should().Be(SagaState.Completed);
+        end.Output!.Value.GetString().Should().Be("v1 approved by grace");
+        _journal.Entries.Should().Equal("reserve r-1 x3", "charge r-1");
+        (await second.RecordsAsync(saga)).Count(r => r.Kind == WalRecordKind.StepCompleted && JsonDocument.Parse(r.Payload).RootElement.GetProperty("n").GetString() == "reserve")
+            .Should().Be(1, "no step is recorded twice");
+    }
+
+    [Fact]
+    public async Task A_timer_started_before_a_restart_fires_at_its_recorded_due_time()
+    {
+        SagaId saga;
+        await using (var first = await StartAsync(s => s.Approve()))
+        {
+            saga = (await first.SubmitAsync("orders.approve", new OrderInput("r-2", 1))).Execution;
+            await first.WaitForStateAsync(saga, SagaState.Waiting);
+            await first.Engine.SignalAsync(_tenant, saga, "approve", JsonSerializer.SerializeToElement(new Approval("ann")));
+            await first.WaitForRecordsAsync(saga, WalRecordKind.StepCompleted, 3); // the timer is recorded as started
+            _time.Advance(TimeSpan.FromMinutes(40));
+        }
+
+        await using var second = await StartAsync(s => s.Approve());
+        await second.WaitForStateAsync(saga, SagaState.Waiting);
+        _time.Advance(TimeSpan.FromMinutes(19));
+        await Task.Delay(50);
+        (await second.Engine.GetAsync(_tenant, saga))!.State.Should().Be(SagaState.Waiting, "the timer was due 60 minutes after it started, not 60 after the restart");
+        _time.Advance(TimeSpan.FromMinutes(2));
+        (await second.CompletionAsync(saga)).State.Should().Be(SagaState.Completed);
+    }
+
+    [Fact]
+    public async Task An_acknowledged_intent_whose_saga_never_started_is_started_on_recovery()
+    {
+        SagaId saga;
+        await using (var first = await StartAsync(s => s.Approve()))
+        {
+            // Record an intent as intake does, without routing it: the process died right after the acknowledgement.
+            saga = new IdGenerator(_time, new SeededRandomSource(8)).Next<SagaId>();
+            var intent = new IdGenerator(_time, new SeededRandomSource(9)).Next<IntentId>();
+            var payload = JsonSerializer.SerializeToUtf8Bytes(new { t = "orders.place", d = "orders.place", v = 1, p = new OrderInput("r-3", 1) });
+            await first.Wal.AppendAsync(new WalEntry(WalRecordKind.IntentReceived, _tenant, payload, Saga: saga, Intent: intent));
+        }
+
+        await using var second = await StartAsync(s => s.Approve().Place());
+        var end = await second.CompletionAsync(saga);
+        end.State.Should().Be(SagaState.Completed);
+        _journal.Entries.Should().Equal("reserve r-3 x1", "charge r-3", "ship r-3");
+    }
+
+    [Fact]
+    public async Task A_saga_stays_pinned_to_the_version_it_started_with_across_a_restart()
+    {
+        SagaId saga;
+        await using (var first = await StartAsync(s => s.Approve()))
+        {
+            saga = (await first.SubmitAsync("orders.approve", new OrderInput("r-4", 1))).Execution;
+            await first.WaitForStateAsync(saga, SagaState.Waiting);
+        }
+
+        await using var second = await StartAsync(s => s.Approve().ApproveV2());
+        await second.WaitForStateAsync(saga, SagaState.Waiting);
+        (await second.Engine.GetAsync(_tenant, saga))!.Version.Should().Be(1);
+        await second.Engine.SignalAsync(_tenant, saga, "approve", JsonSerializer.SerializeToElement(new Approval("kim")));
+        await second.WaitForRecordsAsync(saga, WalRecordKind.StepCompleted, 3);
+        _time.Advance(TimeSpan.FromHours(2));
+        (await second.CompletionAsync(saga)).Output!.Value.GetString().Should().Be("v1 approved by kim");
+    }
+
+    [Fact]
+    public async Task Recovery_hooks_see_before_and_after_resume_and_poison_for_non_deterministic_code()
+    {
+        SagaId kept, changed;
+        await using (var first = await StartAsync(s => s.Approve().Place()))
+        {
+            kept = (await first.SubmitAsync("orders.approve", new OrderInput("r-5", 1))).Execution;
+            await first.WaitForStateAsync(kept, SagaState.Waiting);
+        }
+
+        var observer = new RecordingObserver();
+        await using (var second = await StartAsync(s => s.Approve(), services => services.AddSingleton<ISagaRecoveryObserver>(observer)))
+        {
+            await second.WaitForStateAsync(kept, SagaState.Waiting);
+            observer.Calls.Should().Equal($"before {kept}", $"after {kept}");
+        }
+
+        // The same saga name and version now runs code whose first step differs from the record.
+        changed = kept;
+        var last = new RecordingObserver();
+        await using var third = await StartAsync(s => s.Changed(), services => services.AddSingleton<ISagaRecoveryObserver>(last));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!last.Calls.Any(c => c.StartsWith("poison", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        last.Calls.Should().Contain($"poison {changed} saga.nondeterministic");
+        var snapshot = await third.Engine.GetAsync(_tenant, changed);
+        snapshot!.State.Should().Be(SagaState.Pending);
+        snapshot.Error!.Code.Should().Be("saga.nondeterministic");
+        (await third.RecordsAsync(changed)).Should().NotContain(r => r.Kind == WalRecordKind.SagaEnded, "a poisoned saga stays unfinished, to resume once fixed");
+    }
+
+    [Fact]
+    public async Task A_saga_whose_definition_is_missing_waits_unfinished_and_resumes_once_it_is_deployed()
+    {
+        SagaId saga;
+        await using (var first = await StartAsync(s => s.Approve()))
+        {
+            saga = (await first.SubmitAsync("orders.approve", new OrderInput("r-6", 1))).Execution;
+            await first.WaitForStateAsync(saga, SagaState.Waiting);
+        }
+
+        var observer = new RecordingObserver();
+        await using (var without = await StartAsync(s => s.Place(), services => services.AddSingleton<ISagaRecoveryObserver>(observer)))
+        {
+            observer.Calls.Should().Equal($"poison {saga} saga.definition_missing");
+            (await without.Engine.GetAsync(_tenant, saga))!.Error!.Code.Should().Be("saga.definition_missing");
+        }
+
+        await using var with = await StartAsync(s => s.Approve());
+        (await with.WaitForStateAsync(saga, SagaState.Waiting)).CurrentStep.Should().Be("approve");
+    }
+
+    [Fact]
+    public async Task Idempotency_keys_survive_a_restart()
+    {
+        SagaId saga;
+        await using (var first = await StartAsync(s => s.Place()))
+        {
+            saga = (await first.SubmitAsync("orders.place", new OrderInput("r-7", 1), idempotencyKey: "k-1")).Execution;
+            await first.CompletionAsync(saga);
+        }
+
+        await using var second = await StartAsync(s => s.Place());
+        var again = await second.SubmitAsync("orders.place", new OrderInput("r-7", 1), idempotencyKey: "k-1");
+        again.Duplicate.Should().BeTrue();
+        again.Execution.Should().Be(saga);
+        (await second.Engine.GetAsync(_tenant, saga))!.State.Should().Be(SagaState.Completed, "ended sagas are known after a restart");
+        _journal.Count("reserve").Should().Be(1);
+    }
+
+    private sealed class RecordingObserver : ISagaRecoveryObserver
+    {
+        private readonly List<string> _calls = [];
+
+        public IReadOnlyList<string> Calls
+        {
+            get
+            {
+                lock (_calls)
+                {
+                    return _calls.ToArray();
+                }
+            }
+        }
+
+        public ValueTask BeforeResumeAsync(SagaSnapshot saga, CancellationToken cancellationToken) => Add($"before {saga.Id}");
+
+        public ValueTask AfterResumeAsync(SagaSnapshot saga, CancellationToken cancellationToken) => Add($"after {saga.Id}");
+
+        public ValueTask OnPoisonAsync(SagaSnapshot saga, SymphainyException problem, CancellationToken cancellationToken) => Add($"poison {saga.Id} {problem.Code}");
+
+        private ValueTask Add(string call)
+        {
+            lock (_calls)
+            {
+                _calls.Add(call);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
+/// <summary>Short names for registering the test realm's sagas.</summary>
+public sealed class TestSagas(Symphainy.Hosting.ISymphainyBuilder builder)
+{
+    public TestSagas Approve()
+    {
+        builder.AddSaga<ApproveOrder>("orders.approve", 1);
+        return this;
+    }
+
+    public TestSagas ApproveV2()
+    {
+        builder.AddSaga<ApproveOrderV2>("orders.approve", 2);
+        return this;
+    }
+
+    public TestSagas Place()
+    {
+        builder.AddSaga<PlaceOrder>("orders.place");
+        return this;
+    }
+
+    public TestSagas Changed()
+    {
+        builder.AddSaga<ApproveOrderChanged>("orders.approve", 1);
+        return this;
+    }
+}
