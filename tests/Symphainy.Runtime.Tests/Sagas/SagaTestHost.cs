@@ -14,6 +14,7 @@ namespace Symphainy.Runtime.Tests.Sagas;
 /// <summary>A real host with the Runtime, a fake clock and test realms; restartable over the same data directory.</summary>
 internal sealed class SagaTestHost : IAsyncDisposable
 {
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
     private readonly IHost _host;
 
     private SagaTestHost(IHost host, FakeTimeProvider time, TenantId tenant)
@@ -66,7 +67,7 @@ internal sealed class SagaTestHost : IAsyncDisposable
     }
 
     public ValueTask<IntentAcceptance> SubmitAsync(string type, object payload, string? idempotencyKey = null, int? version = null, TenantId? tenant = null) =>
-        Intake.SubmitAsync(new Intent(type, tenant ?? Tenant, JsonSerializer.SerializeToElement(payload), IdempotencyKey: idempotencyKey, Version: version));
+        Intake.SubmitAsync(new Intent(type, tenant ?? Tenant, JsonSerializer.SerializeToElement(payload, Web), IdempotencyKey: idempotencyKey, Version: version));
 
     public Task<SagaSnapshot> CompletionAsync(SagaId saga) => Engine.WaitForEndAsync(Tenant, saga).WaitAsync(TimeSpan.FromSeconds(30));
 
