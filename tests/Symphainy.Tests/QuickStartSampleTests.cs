@@ -5,7 +5,7 @@ namespace Symphainy.Tests;
 public sealed class QuickStartSampleTests
 {
     [Fact]
-    public async Task The_quick_start_sample_prints_the_planes_and_exits_zero()
+    public async Task The_quick_start_sample_runs_a_saga_to_completion_and_exits_zero()
     {
         var root = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(root, "Symphainy.sln")))
@@ -27,6 +27,8 @@ public sealed class QuickStartSampleTests
 
         process.ExitCode.Should().Be(0, output + await process.StandardError.ReadToEndAsync());
         output.Should().Contain("Registered planes:").And.MatchRegex(@"\n\s+Runtime\s+Symphainy\.Runtime");
+        output.Should().MatchRegex(@"StepCompleted\s+normalize").And.MatchRegex(@"StepCompleted\s+greet").And.MatchRegex(@"StepCompleted\s+measure");
+        output.Should().Contain("Saga Completed: Welcome, Ada! (13 characters)");
         output.Should().Contain("\"Category\":\"Symphainy.Hosting.RuntimeLifecycle\"", "logs are JSON lines");
     }
 

@@ -23,7 +23,7 @@ public static class RuntimeSymphainyBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        if (builder.TryAddPlane("Runtime", "execution authority: ids, clock, errors, options", typeof(SymphainyOptions)))
+        if (builder.TryAddPlane("Runtime", "execution authority: write-ahead log, sessions, state surface, intake, saga engine, events", typeof(SymphainyOptions)))
         {
             AddRuntimeServices(services);
         }

@@ -25,10 +25,7 @@ public readonly record struct ExecutionEventId : ITypedId<ExecutionEventId>
     public static ExecutionEventId Parse(string s) => new(TypedIdFormat.Parse<ExecutionEventId>(s));
 
     /// <inheritdoc/>
-    public static ExecutionEventId Parse(string s, IFormatProvider? provider) => new(TypedIdFormat.Parse<ExecutionEventId>(s));
-
-    /// <inheritdoc/>
-    public static bool TryParse([NotNullWhen(true)] string? s, IFormatProvider? provider, out ExecutionEventId result)
+    public static bool TryParse([NotNullWhen(true)] string? s, out ExecutionEventId result)
     {
         var ok = TypedIdFormat.TryParse<ExecutionEventId>(s, out var value);
         result = new(value);

@@ -25,10 +25,7 @@ public readonly record struct IntentId : ITypedId<IntentId>
     public static IntentId Parse(string s) => new(TypedIdFormat.Parse<IntentId>(s));
 
     /// <inheritdoc/>
-    public static IntentId Parse(string s, IFormatProvider? provider) => new(TypedIdFormat.Parse<IntentId>(s));
-
-    /// <inheritdoc/>
-    public static bool TryParse([NotNullWhen(true)] string? s, IFormatProvider? provider, out IntentId result)
+    public static bool TryParse([NotNullWhen(true)] string? s, out IntentId result)
     {
         var ok = TypedIdFormat.TryParse<IntentId>(s, out var value);
         result = new(value);

@@ -25,10 +25,7 @@ public readonly record struct SagaId : ITypedId<SagaId>
     public static SagaId Parse(string s) => new(TypedIdFormat.Parse<SagaId>(s));
 
     /// <inheritdoc/>
-    public static SagaId Parse(string s, IFormatProvider? provider) => new(TypedIdFormat.Parse<SagaId>(s));
-
-    /// <inheritdoc/>
-    public static bool TryParse([NotNullWhen(true)] string? s, IFormatProvider? provider, out SagaId result)
+    public static bool TryParse([NotNullWhen(true)] string? s, out SagaId result)
     {
         var ok = TypedIdFormat.TryParse<SagaId>(s, out var value);
         result = new(value);

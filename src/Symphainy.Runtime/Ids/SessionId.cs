@@ -25,10 +25,7 @@ public readonly record struct SessionId : ITypedId<SessionId>
     public static SessionId Parse(string s) => new(TypedIdFormat.Parse<SessionId>(s));
 
     /// <inheritdoc/>
-    public static SessionId Parse(string s, IFormatProvider? provider) => new(TypedIdFormat.Parse<SessionId>(s));
-
-    /// <inheritdoc/>
-    public static bool TryParse([NotNullWhen(true)] string? s, IFormatProvider? provider, out SessionId result)
+    public static bool TryParse([NotNullWhen(true)] string? s, out SessionId result)
     {
         var ok = TypedIdFormat.TryParse<SessionId>(s, out var value);
         result = new(value);

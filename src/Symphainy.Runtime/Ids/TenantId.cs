@@ -25,10 +25,7 @@ public readonly record struct TenantId : ITypedId<TenantId>
     public static TenantId Parse(string s) => new(TypedIdFormat.Parse<TenantId>(s));
 
     /// <inheritdoc/>
-    public static TenantId Parse(string s, IFormatProvider? provider) => new(TypedIdFormat.Parse<TenantId>(s));
-
-    /// <inheritdoc/>
-    public static bool TryParse([NotNullWhen(true)] string? s, IFormatProvider? provider, out TenantId result)
+    public static bool TryParse([NotNullWhen(true)] string? s, out TenantId result)
     {
         var ok = TypedIdFormat.TryParse<TenantId>(s, out var value);
         result = new(value);

@@ -11,7 +11,7 @@ public sealed class TypedIdJsonConverter<T> : JsonConverter<T>
     /// <inheritdoc/>
     public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         reader.TokenType == JsonTokenType.String
-            ? T.Parse(reader.GetString()!, System.Globalization.CultureInfo.InvariantCulture)
+            ? T.Parse(reader.GetString()!)
             : throw new JsonException($"A {typeof(T).Name} is a JSON string such as \"{T.Prefix}_0192f0c1e4a37c3a9f1e2b3c4d5e6f70\", not {reader.TokenType}.");
 
     /// <inheritdoc/>
@@ -20,7 +20,7 @@ public sealed class TypedIdJsonConverter<T> : JsonConverter<T>
 
     /// <inheritdoc/>
     public override T ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        T.Parse(reader.GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        T.Parse(reader.GetString()!);
 
     /// <inheritdoc/>
     public override void WriteAsPropertyName(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>

@@ -187,7 +187,7 @@ public sealed partial class IntentIntake : IIntentIntake
 
         var payload = intent.Payload;
         var sagaText = payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty("sagaId", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
-        if (!SagaId.TryParse(sagaText, null, out var saga))
+        if (!SagaId.TryParse(sagaText, out var saga))
         {
             throw new SymphainyException(ErrorCodes.IntakeInvalidPayload, $"The payload of '{intent.Type}' needs \"sagaId\": the execution id to address, as returned when its intent was accepted.");
         }

@@ -70,7 +70,7 @@ public sealed class TypedIdTests
         var text = session.ToString();
         text.Should().MatchRegex("^ses_[0-9a-f]{32}$");
         SessionId.Parse(text).Should().Be(session);
-        SessionId.TryParse(text, null, out var parsed).Should().BeTrue();
+        SessionId.TryParse(text, out var parsed).Should().BeTrue();
         parsed.Should().Be(session);
         generator.Next<TenantId>().ToString().Should().StartWith("ten_");
         generator.Next<SagaId>().ToString().Should().StartWith("sag_");
@@ -100,7 +100,7 @@ public sealed class TypedIdTests
     [InlineData(" ses_0192f0c1e4a37c3a9f1e2b3c4d5e6f70")]
     public void Bad_strings_are_rejected_with_a_typed_error_that_shows_the_expected_form(string text)
     {
-        SessionId.TryParse(text, null, out _).Should().BeFalse();
+        SessionId.TryParse(text, out _).Should().BeFalse();
         var act = () => SessionId.Parse(text);
         act.Should().Throw<SymphainyException>()
             .Where(e => e.Code == "id.invalid" && e.Kind == ErrorKind.Domain && !e.IsRetryable)

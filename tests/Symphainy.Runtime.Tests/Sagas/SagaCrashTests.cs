@@ -81,7 +81,7 @@ public sealed class SagaCrashTests : IDisposable
         {
             while (await process.StandardOutput.ReadLineAsync() is { } line)
             {
-                if (line.Split(' ') is ["ACK", var id, var type] && SagaId.TryParse(id, null, out var saga))
+                if (line.Split(' ') is ["ACK", var id, var type] && SagaId.TryParse(id, out var saga))
                 {
                     acks.Add((saga, type));
                     firstAck.TrySetResult();
