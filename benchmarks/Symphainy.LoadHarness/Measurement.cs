@@ -2,42 +2,75 @@ using System.Diagnostics;
 
 namespace Symphainy.LoadHarness;
 
-/// <summary>Runs N concurrent async loops for a fixed time and reports throughput, latency and allocations.</summary>
+/// <summary>
+/// Runs N concurrent async loops, each awaiting one operation after another for a fixed time, and reports
+/// throughput, latency percentiles and the bytes allocated per operation.
+/// </summary>
 internal static class Measurement
 {
-    public static async Task<ResultRow> RunAsync(string scenario, string variant, int concurrency, TimeSpan warmup, TimeSpan duration, Func<int, ValueTask> operation)
+    private static readonly double NanosecondsPerTick = 1_000_000_000.0 / Stopwatch.Frequency;
+
+    /// <summary>Warms up for <paramref name="warmup"/>, then measures for <paramref name="duration"/>.</summary>
+    public static async Task<ResultRow> RunAsync(
+        string scenario, string variant, int concurrency, TimeSpan warmup, TimeSpan duration, Func<ValueTask<long>> operation)
     {
-        await LoopAsync(concurrency, warmup, operation, record: false);
+        await LoopAsync(concurrency, warmup, operation, histograms: null);
+
+        // Everything the measurement itself needs is allocated before the allocation counter is read.
+        var histograms = Enumerable.Range(0, concurrency).Select(_ => new LatencyHistogram()).ToArray();
         GC.Collect();
         GC.WaitForPendingFinalizers();
+        GC.Collect();
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        var (latencies, elapsed) = await LoopAsync(concurrency, duration, operation, record: true);
+        var elapsed = await LoopAsync(concurrency, duration, operation, histograms);
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-        var all = latencies.SelectMany(l => l).ToArray();
-        Array.Sort(all);
-        double Percentile(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(p * all.Length))] * 1_000_000.0 / Stopwatch.Frequency;
-        return new ResultRow(scenario, variant, concurrency, all.Length, all.Length / elapsed.TotalSeconds,
-            Percentile(0.50), Percentile(0.99), Percentile(0.999), all.Length == 0 ? 0 : (double)allocated / all.Length);
+
+        var all = new LatencyHistogram();
+        foreach (var histogram in histograms)
+        {
+            all.Add(histogram);
+        }
+
+        var operations = all.Count;
+        return new ResultRow(
+            scenario,
+            variant,
+            concurrency,
+            operations,
+            operations / elapsed.TotalSeconds,
+            all.PercentileMicros(0.50),
+            all.PercentileMicros(0.99),
+            all.PercentileMicros(0.999),
+            operations == 0 ? 0 : (double)allocated / operations);
     }
 
-    private static async Task<(List<long>[] Latencies, TimeSpan Elapsed)> LoopAsync(int concurrency, TimeSpan duration, Func<int, ValueTask> operation, bool record)
+    private static async Task<TimeSpan> LoopAsync(int concurrency, TimeSpan duration, Func<ValueTask<long>> operation, LatencyHistogram[]? histograms)
     {
-        var latencies = Enumerable.Range(0, concurrency).Select(_ => new List<long>(record ? 1 << 16 : 0)).ToArray();
-        var clock = Stopwatch.StartNew();
-        var end = duration;
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
+        var start = Stopwatch.GetTimestamp();
+        var deadline = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var workers = new Task[concurrency];
+        for (var i = 0; i < concurrency; i++)
         {
-            var own = latencies[worker];
-            while (clock.Elapsed < end)
+            var histogram = histograms?[i];
+            workers[i] = Task.Run(async () =>
             {
-                var start = Stopwatch.GetTimestamp();
-                await operation(worker);
-                if (record)
+                // One long-lived async loop per writer: its state machine is allocated once, and awaiting the
+                // operation's ValueTask directly adds nothing per operation beyond what the operation allocates.
+                while (true)
                 {
-                    own.Add(Stopwatch.GetTimestamp() - start);
+                    var before = Stopwatch.GetTimestamp();
+                    if (before >= deadline)
+                    {
+                        return;
+                    }
+
+                    await operation();
+                    histogram?.Record((long)((Stopwatch.GetTimestamp() - before) * NanosecondsPerTick));
                 }
-            }
-        })));
-        return (latencies, clock.Elapsed);
+            });
+        }
+
+        await Task.WhenAll(workers);
+        return Stopwatch.GetElapsedTime(start);
     }
 }
