@@ -6,8 +6,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class SymphainyServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds Symphainy with every plane on the embedded defaults, then lets <paramref name="configure"/> add
-    /// realms, switch providers or override services. Safe to call more than once: each plane registers once.
+    /// Adds Symphainy with every plane on the embedded defaults (file write-ahead log, SQLite state graph and
+    /// in-memory hot state under the data directory), after letting <paramref name="configure"/> add realms,
+    /// switch providers or override services. Safe to call more than once: each plane registers once.
     /// Settings bind from the <c>Symphainy</c> configuration section and are validated when the host starts.
     /// </summary>
     /// <param name="services">The host's services.</param>
@@ -19,6 +20,8 @@ public static class SymphainyServiceCollectionExtensions
         var builder = new SymphainyBuilder(services);
         configure?.Invoke(builder);
         builder.AddRuntime();
+        builder.AddFoundations();
+        builder.UseSqliteStateGraph();
         return builder;
     }
 }

@@ -24,14 +24,17 @@ public sealed class AddSymphainyTests : IDisposable
     }
 
     [Fact]
-    public async Task With_no_arguments_the_host_starts_and_stops_cleanly()
+    public async Task With_no_arguments_the_host_starts_on_the_embedded_defaults_and_stops_cleanly()
     {
         var builder = NewBuilder();
         builder.Services.AddSymphainy();
         using var host = builder.Build();
 
         await host.StartAsync();
-        host.Services.GetServices<PlaneDescriptor>().Select(p => p.Name).Should().Contain("Runtime");
+        host.Services.GetServices<PlaneDescriptor>().Select(p => p.Name).Should().Equal("Runtime", "Foundations", "PublicWorks.Sqlite");
+        var graph = host.Services.GetRequiredService<Symphainy.State.IStateGraph>().Should().BeOfType<Symphainy.PublicWorks.Sqlite.SqliteStateGraph>().Subject;
+        graph.Path.Should().Be(Path.Combine(_contentRoot.FullName, "symphainy-data", "state-graph.db"));
+        host.Services.GetRequiredService<Symphainy.Intake.ICapabilityResolver>().Should().BeOfType<Symphainy.Capabilities.Curator>();
         host.Services.GetRequiredService<IdGenerator>().Next<SessionId>().Value.Version.Should().Be(7);
         await host.StopAsync();
     }
@@ -58,7 +61,8 @@ public sealed class AddSymphainyTests : IDisposable
         twice.Services.AddSymphainy();
 
         twice.Services.Count.Should().Be(once.Services.Count);
-        twice.Services.Count(s => s.ServiceType == typeof(PlaneDescriptor)).Should().Be(1);
+        twice.Services.Where(s => s.ServiceType == typeof(PlaneDescriptor)).Select(s => ((PlaneDescriptor)s.ImplementationInstance!).Name)
+            .Should().Equal("Runtime", "Foundations", "PublicWorks.Sqlite");
         twice.Services.Count(s => s.ServiceType == typeof(IdGenerator)).Should().Be(1);
         twice.Services.Where(s => s.ServiceType == typeof(IHostedService)).Select(s => s.ImplementationType ?? s.ImplementationInstance?.GetType())
             .Should().OnlyHaveUniqueItems().And.HaveCountGreaterThan(1);

@@ -37,10 +37,10 @@ public sealed class ErrorCodeTests
     }
 
     [Fact]
-    public void Docs_list_exactly_the_catalogued_codes()
+    public void Docs_list_every_runtime_code()
     {
         var documented = RepoFiles.ReadTableFirstColumn("docs/errors.md");
-        documented.Should().BeEquivalentTo(ErrorCodes.All.Select(c => c.Code),
-            "docs/errors.md must list every code in ErrorCodes and nothing else");
+        documented.Should().Contain(ErrorCodes.All.Select(c => c.Code), "docs/errors.md lists every code in ErrorCodes");
+        documented.Should().OnlyHaveUniqueItems();
     }
 }

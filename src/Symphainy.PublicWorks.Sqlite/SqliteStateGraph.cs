@@ -1,0 +1,361 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Symphainy.Projection;
+using Symphainy.State;
+
+namespace Symphainy.PublicWorks.Sqlite;
+
+/// <summary>
+/// The embedded durable <see cref="IStateGraph"/>: one SQLite file in WAL journal mode with a nodes table and an
+/// edges table, the tenant first in every key and index, lineage by a recursive CTE, batched writes in one
+/// transaction, and schema migrations recorded in a version table. Also keeps the projector's checkpoint
+/// (<see cref="IProjectionCheckpoints"/>) in the same file, so graph and checkpoint are lost or kept together.
+/// </summary>
+public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDisposable
+{
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE nodes (
+            tenant BLOB NOT NULL,
+            id TEXT NOT NULL,
+            kind INTEGER NOT NULL,
+            properties TEXT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant, id)
+        ) WITHOUT ROWID;
+        CREATE INDEX nodes_by_kind ON nodes (tenant, kind, id);
+        CREATE TABLE edges (
+            tenant BLOB NOT NULL,
+            source TEXT NOT NULL,
+            target TEXT NOT NULL,
+            relation TEXT NOT NULL,
+            PRIMARY KEY (tenant, source, target, relation)
+        ) WITHOUT ROWID;
+        CREATE INDEX edges_by_target ON edges (tenant, target, source, relation);
+        CREATE TABLE projection_checkpoints (name TEXT NOT NULL PRIMARY KEY, position INTEGER NOT NULL);
+        """,
+    ];
+
+    private readonly SqliteConnection _connection;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Opens (or creates) the database and applies pending migrations.</summary>
+    /// <param name="path">The database file.</param>
+    /// <param name="busyTimeout">How long a write waits for another connection's lock.</param>
+    public SqliteStateGraph(string path, TimeSpan? busyTimeout = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Path = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = (int)(busyTimeout ?? TimeSpan.FromSeconds(30)).TotalSeconds,
+        }.ToString());
+        _connection.Open();
+        Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;");
+        Migrate();
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>The schema version of the file, after migration.</summary>
+    public int SchemaVersion { get; private set; }
+
+    /// <inheritdoc/>
+    public async ValueTask UpsertAsync(GraphBatch batch, CancellationToken cancellationToken = default)
+    {
+        StateGraphValidation.Validate(batch);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var transaction = _connection.BeginTransaction();
+            using (var node = Command("""
+                INSERT INTO nodes (tenant, id, kind, properties, updated_at) VALUES ($tenant, $id, $kind, $properties, $updated)
+                ON CONFLICT (tenant, id) DO UPDATE SET kind = excluded.kind, properties = excluded.properties, updated_at = excluded.updated_at
+                """, transaction))
+            {
+                var tenant = node.Parameters.Add("$tenant", SqliteType.Blob);
+                var id = node.Parameters.Add("$id", SqliteType.Text);
+                var kind = node.Parameters.Add("$kind", SqliteType.Integer);
+                var properties = node.Parameters.Add("$properties", SqliteType.Text);
+                var updated = node.Parameters.Add("$updated", SqliteType.Integer);
+                node.Prepare();
+                foreach (var item in batch.Nodes)
+                {
+                    tenant.Value = Key(item.Tenant);
+                    id.Value = item.Id;
+                    kind.Value = (int)item.Kind;
+                    properties.Value = item.Properties is { } p ? p.GetRawText() : DBNull.Value;
+                    updated.Value = item.UpdatedAt.UtcTicks;
+                    node.ExecuteNonQuery();
+                }
+            }
+
+            using (var edge = Command("INSERT OR IGNORE INTO edges (tenant, source, target, relation) VALUES ($tenant, $source, $target, $relation)", transaction))
+            {
+                var tenant = edge.Parameters.Add("$tenant", SqliteType.Blob);
+                var source = edge.Parameters.Add("$source", SqliteType.Text);
+                var target = edge.Parameters.Add("$target", SqliteType.Text);
+                var relation = edge.Parameters.Add("$relation", SqliteType.Text);
+                edge.Prepare();
+                foreach (var item in batch.Edges)
+                {
+                    tenant.Value = Key(item.Tenant);
+                    source.Value = item.From;
+                    target.Value = item.To;
+                    relation.Value = item.Relation;
+                    edge.ExecuteNonQuery();
+                }
+            }
+
+            transaction.Commit();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<GraphNode?> GetNodeAsync(TenantId tenant, string id, CancellationToken cancellationToken = default)
+    {
+        StateKeys.Validate(id, "node id");
+        return (await QueryAsync(
+            "SELECT id, kind, properties, updated_at FROM nodes WHERE tenant = $tenant AND id = $id",
+            c => c.Parameters.AddWithValue("$id", id),
+            tenant,
+            cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<GraphNode>> QueryNodesAsync(TenantId tenant, GraphNodeKind kind, int limit, string? afterId = null, CancellationToken cancellationToken = default)
+    {
+        StateGraphValidation.ValidateLimit(limit);
+        return await QueryAsync(
+            "SELECT id, kind, properties, updated_at FROM nodes WHERE tenant = $tenant AND kind = $kind AND id > $after ORDER BY id LIMIT $limit",
+            c =>
+            {
+                c.Parameters.AddWithValue("$kind", (int)kind);
+                c.Parameters.AddWithValue("$after", afterId ?? "");
+                c.Parameters.AddWithValue("$limit", limit);
+            },
+            tenant,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<GraphEdge>> GetEdgesAsync(TenantId tenant, string nodeId, EdgeDirection direction, CancellationToken cancellationToken = default)
+    {
+        StateKeys.Validate(nodeId, "node id");
+        var where = direction switch
+        {
+            EdgeDirection.Incoming => "target = $id",
+            EdgeDirection.Outgoing => "source = $id",
+            _ => "(source = $id OR target = $id)",
+        };
+        return await ReadEdgesAsync($"SELECT source, target, relation FROM edges WHERE tenant = $tenant AND {where}", tenant, c => c.Parameters.AddWithValue("$id", nodeId), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<LineageStep>> GetLineageAsync(TenantId tenant, string nodeId, int maxDepth = 32, CancellationToken cancellationToken = default)
+    {
+        StateKeys.Validate(nodeId, "node id");
+        StateGraphValidation.ValidateDepth(maxDepth);
+
+        // The CTE finds every edge into a node within reach (each node at each depth once, so cycles end at
+        // maxDepth); the walk below keeps each ancestor once, at its shortest depth, in a stable order.
+        var candidates = await ReadEdgesAsync(
+            """
+            WITH RECURSIVE walk(node, depth) AS (
+                SELECT $id, 0
+                UNION
+                SELECT e.source, w.depth + 1 FROM walk w JOIN edges e ON e.tenant = $tenant AND e.target = w.node WHERE w.depth < $max - 1
+            )
+            SELECT DISTINCT e.source, e.target, e.relation FROM walk w JOIN edges e ON e.tenant = $tenant AND e.target = w.node
+            """,
+            tenant,
+            c =>
+            {
+                c.Parameters.AddWithValue("$id", nodeId);
+                c.Parameters.AddWithValue("$max", maxDepth);
+            },
+            cancellationToken).ConfigureAwait(false);
+        var incoming = candidates.ToLookup(e => e.To, StringComparer.Ordinal);
+        var steps = new List<(string Id, int Depth, GraphEdge Via)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal) { nodeId };
+        var frontier = new List<string> { nodeId };
+        for (var depth = 1; depth <= maxDepth && frontier.Count > 0; depth++)
+        {
+            var next = new List<string>();
+            foreach (var id in frontier)
+            {
+                foreach (var edge in incoming[id].OrderBy(e => e.From, StringComparer.Ordinal).ThenBy(e => e.Relation, StringComparer.Ordinal))
+                {
+                    if (seen.Add(edge.From))
+                    {
+                        steps.Add((edge.From, depth, edge));
+                        next.Add(edge.From);
+                    }
+                }
+            }
+
+            frontier = next;
+        }
+
+        var nodes = new Dictionary<string, GraphNode>(StringComparer.Ordinal);
+        foreach (var chunk in steps.Select(s => s.Id).Chunk(500))
+        {
+            var names = string.Join(", ", chunk.Select((_, i) => $"$n{i}"));
+            foreach (var node in await QueryAsync(
+                $"SELECT id, kind, properties, updated_at FROM nodes WHERE tenant = $tenant AND id IN ({names})",
+                c =>
+                {
+                    for (var i = 0; i < chunk.Length; i++)
+                    {
+                        c.Parameters.AddWithValue($"$n{i}", chunk[i]);
+                    }
+                },
+                tenant,
+                cancellationToken).ConfigureAwait(false))
+            {
+                nodes[node.Id] = node;
+            }
+        }
+
+        return steps.Select(s => new LineageStep(nodes.GetValueOrDefault(s.Id), s.Id, s.Depth, s.Via)).ToArray();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<long> GetCheckpointAsync(string projection, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = Command("SELECT position FROM projection_checkpoints WHERE name = $name", null);
+            command.Parameters.AddWithValue("$name", projection);
+            return command.ExecuteScalar() is long position ? position : 0;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask SetCheckpointAsync(string projection, long position, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = Command("INSERT INTO projection_checkpoints (name, position) VALUES ($name, $position) ON CONFLICT (name) DO UPDATE SET position = excluded.position", null);
+            command.Parameters.AddWithValue("$name", projection);
+            command.Parameters.AddWithValue("$position", position);
+            command.ExecuteNonQuery();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Closes the database.</summary>
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _gate.Dispose();
+    }
+
+    private async Task<IReadOnlyList<GraphNode>> QueryAsync(string sql, Action<SqliteCommand> parameters, TenantId tenant, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = Command(sql, null);
+            command.Parameters.AddWithValue("$tenant", Key(tenant));
+            parameters(command);
+            using var reader = command.ExecuteReader();
+            var nodes = new List<GraphNode>();
+            while (reader.Read())
+            {
+                JsonElement? properties = reader.IsDBNull(2) ? null : JsonDocument.Parse(reader.GetString(2)).RootElement.Clone();
+                nodes.Add(new GraphNode(tenant, reader.GetString(0), (GraphNodeKind)reader.GetInt32(1), properties, new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero)));
+            }
+
+            return nodes;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<IReadOnlyList<GraphEdge>> ReadEdgesAsync(string sql, TenantId tenant, Action<SqliteCommand> parameters, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = Command(sql, null);
+            command.Parameters.AddWithValue("$tenant", Key(tenant));
+            parameters(command);
+            using var reader = command.ExecuteReader();
+            var edges = new List<GraphEdge>();
+            while (reader.Read())
+            {
+                edges.Add(new GraphEdge(tenant, reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            }
+
+            return edges;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private void Migrate()
+    {
+        Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+        using var read = Command("SELECT COALESCE(MAX(version), 0) FROM schema_version", null);
+        var current = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        if (current > Migrations.Length)
+        {
+            throw new InvalidOperationException($"The state graph {Path} has schema version {current}; this build knows up to {Migrations.Length}. Upgrade Symphainy.PublicWorks.Sqlite.");
+        }
+
+        for (var version = current + 1; version <= Migrations.Length; version++)
+        {
+            using var transaction = _connection.BeginTransaction();
+            using (var migrate = Command(Migrations[version - 1], transaction))
+            {
+                migrate.ExecuteNonQuery();
+            }
+
+            using (var record = Command("INSERT INTO schema_version (version) VALUES ($version)", transaction))
+            {
+                record.Parameters.AddWithValue("$version", version);
+                record.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+
+        SchemaVersion = Migrations.Length;
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = Command(sql, null);
+        command.ExecuteNonQuery();
+    }
+
+#pragma warning disable CA2100 // Every statement is a constant of this class; values are always parameters.
+    private SqliteCommand Command(string sql, SqliteTransaction? transaction) => new(sql, _connection, transaction);
+#pragma warning restore CA2100
+
+    private static byte[] Key(TenantId tenant) => tenant.Value.ToByteArray(bigEndian: true);
+}
