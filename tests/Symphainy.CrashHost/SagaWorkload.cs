@@ -26,7 +26,11 @@ public static class SagaWorkload
     public static async Task<IHost> StartHostAsync(string dataDirectory)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = dataDirectory });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Symphainy:DataDirectory"] = dataDirectory });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Symphainy:DataDirectory"] = dataDirectory,
+            ["Symphainy:Sagas:EndedSagasKept"] = "1000000", // the test asks about every saga of every run
+        });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<Counter>();
         new SymphainyBuilder(builder.Services).AddRuntime()

@@ -36,10 +36,14 @@ public sealed class ProjectorRebuildTests : IDisposable
 
     public void Dispose() => _data.Delete(recursive: true);
 
-    private async Task<IHost> StartAsync()
+    private async Task<IHost> StartAsync(int endedSagasKept = 10_000)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = _data.FullName });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Symphainy:DataDirectory"] = _data.FullName });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Symphainy:DataDirectory"] = _data.FullName,
+            ["Symphainy:Sagas:EndedSagasKept"] = endedSagasKept.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<Profiler>();
         new SymphainyBuilder(builder.Services).UseSqliteStateGraph().AddSaga<ReportSaga>("reports.profile");
@@ -129,5 +133,25 @@ public sealed class ProjectorRebuildTests : IDisposable
         checkpoint.Should().BeGreaterThan(0);
         again.Services.GetRequiredService<StateGraphProjector>().ProjectedPosition.Should().BeGreaterThanOrEqualTo(checkpoint);
         await again.StopAsync();
+    }
+
+    [Fact]
+    public async Task An_ended_saga_no_longer_kept_in_memory_is_answered_from_the_graph()
+    {
+        using var host = await StartAsync(endedSagasKept: 0);
+        var engine = host.Services.GetRequiredService<ISagaEngine>();
+        var accepted = await host.Services.GetRequiredService<IIntentIntake>().SubmitAsync(new Intent("reports.profile", _tenant, JsonSerializer.SerializeToElement(new ReportInput("ledger"))));
+        (await engine.WaitForEndAsync(_tenant, accepted.Execution).WaitAsync(TimeSpan.FromSeconds(20))).State.Should().Be(SagaState.Completed);
+        var wal = host.Services.GetRequiredService<Symphainy.Wal.IWriteAheadLog>();
+        await host.Services.GetRequiredService<StateGraphProjector>().WaitForPositionAsync(wal.NextPosition - 1).WaitAsync(TimeSpan.FromSeconds(20));
+
+        var snapshot = await engine.GetAsync(_tenant, accepted.Execution);
+        snapshot!.State.Should().Be(SagaState.Completed);
+        snapshot.Definition.Should().Be("reports.profile");
+        snapshot.Output!.Value.GetString().Should().Be("ledger has 60 rows");
+        var signal = async () => await engine.SignalAsync(_tenant, accepted.Execution, "late", default);
+        (await signal.Should().ThrowAsync<SymphainyException>()).Which.Code.Should().Be("saga.already_ended");
+        (await engine.GetAsync(new IdGenerator(TimeProvider.System, new SeededRandomSource(9)).Next<TenantId>(), accepted.Execution)).Should().BeNull("another tenant sees nothing");
+        await host.StopAsync();
     }
 }

@@ -8,6 +8,7 @@ using Symphainy.Hosting;
 using Symphainy.Intake;
 using Symphainy.Projection;
 using Symphainy.Sagas;
+using Symphainy.Wal;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -36,6 +37,7 @@ public static class FoundationsSymphainyBuilderExtensions
         services.TryAddSingleton<IBlobStore>(sp => new FileBlobStore(DataPaths.UnderDataDirectory(
             sp.GetRequiredService<IOptions<SymphainyOptions>>().Value, sp.GetService<IHostEnvironment>(), "blobs")));
         services.TryAddSingleton<StateGraphProjector>();
+        services.AddSingleton<IWalRetentionHold>(sp => sp.GetRequiredService<StateGraphProjector>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ProjectorHost>());
         return builder;
     }

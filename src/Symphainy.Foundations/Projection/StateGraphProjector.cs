@@ -11,7 +11,7 @@ namespace Symphainy.Projection;
 /// projected position in the graph when the graph supports it (<see cref="IProjectionCheckpoints"/>), so it
 /// resumes after a restart; when the graph is lost, it rebuilds it from the log.
 /// </summary>
-public sealed partial class StateGraphProjector : IHostedService, IAsyncDisposable
+public sealed partial class StateGraphProjector : IHostedService, IWalRetentionHold, IAsyncDisposable
 {
     /// <summary>The checkpoint name of this projection.</summary>
     public const string Name = "wal-to-graph";
@@ -39,6 +39,9 @@ public sealed partial class StateGraphProjector : IHostedService, IAsyncDisposab
 
     /// <summary>The last log position written to the graph.</summary>
     public long ProjectedPosition => Interlocked.Read(ref _projected);
+
+    /// <summary>Retention keeps every record the projector has not written to the graph yet.</summary>
+    public long RetainFrom => ProjectedPosition + 1;
 
     /// <summary>Completes once everything up to <paramref name="position"/> is in the graph.</summary>
     /// <param name="position">A log position.</param>

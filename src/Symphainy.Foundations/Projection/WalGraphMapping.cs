@@ -79,7 +79,7 @@ public static class WalGraphMapping
                 Edge(saga, failed, "ran");
                 break;
             case WalRecordKind.SagaEnded when saga is not null:
-                Node(saga, GraphNodeKind.Saga, new { state = Text("s"), code = Text("c"), message = Text("m") });
+Node(saga, GraphNodeKind.Saga, new { definition = Text("d"), version = Number("v"), state = Text("s"), code = Text("c"), message = Text("m") });
                 if (Value("o") is { } output)
                 {
                     Node($"{saga}/output", GraphNodeKind.Artifact, new { value = output });

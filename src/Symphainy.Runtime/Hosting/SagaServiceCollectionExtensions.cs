@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Symphainy.Events;
 using Symphainy.Intake;
 using Symphainy.Sagas;
+using Symphainy.Wal;
 
 namespace Symphainy.Hosting;
 
@@ -18,6 +19,7 @@ internal static class SagaServiceCollectionExtensions
         services.TryAddSingleton<IExecutionEventBus>(_ => new InProcessExecutionEventBus());
         services.TryAddSingleton<SagaEngine>();
         services.TryAddSingleton<ISagaEngine>(sp => sp.GetRequiredService<SagaEngine>());
+        services.AddSingleton<IWalRetentionHold>(sp => sp.GetRequiredService<SagaEngine>());
         services.TryAddSingleton<IIntentIntake, IntentIntake>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SagaEngineHost>());
         return services;

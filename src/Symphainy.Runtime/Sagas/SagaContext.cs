@@ -198,7 +198,7 @@ public sealed class SagaContext
     private async Task<TResult> ExecuteAsync<TResult>(string name, string kind, WalRecordKind recordKind, ExecutionEventKind eventKind, Func<Task<TResult>> run, StepOptions? options, Func<TResult, Task>? compensate)
     {
         var index = Begin(name);
-        if (_run.Recorded.TryGetValue(index, out var recorded))
+        if (_run.HasRecorded && _run.Recorded.TryGetValue(index, out var recorded))
         {
             Verify(index, name, kind);
             var replayed = recorded.TryGetProperty("r", out var r) ? r.Deserialize<TResult>(SymphainyJson.Options)! : default!;
@@ -207,7 +207,7 @@ public sealed class SagaContext
         }
 
         var attempt = 0;
-        if (_run.Failures.TryGetValue(index, out var failures))
+        if (_run.HasFailures && _run.Failures.TryGetValue(index, out var failures))
         {
             if (failures.Final is { } final)
             {
@@ -229,7 +229,7 @@ public sealed class SagaContext
             {
                 result = await run().ConfigureAwait(true);
             }
-            catch (Exception error) when (error is not OperationCanceledException || !_run.Cancellation.IsCancellationRequested)
+            catch (Exception error) when (error is not OperationCanceledException || _run.CancelReason is null)
             {
                 var retry = policy.ShouldRetry(error, attempt);
                 var backoff = retry ? policy.Backoff(attempt, _host.Random) : TimeSpan.Zero;
@@ -253,7 +253,7 @@ public sealed class SagaContext
                 continue;
             }
 
-            var payload = SagaRecords.Step(index, name, kind, SagaRecords.Serialize(result));
+            var payload = SagaRecords.Step(index, name, kind, result);
             await _host.RecordAsync(_run, recordKind, payload, eventKind, name).ConfigureAwait(true);
             _run.CompletedSteps++;
             Compensable(index, name, result, compensate);
@@ -277,7 +277,7 @@ public sealed class SagaContext
 
     private void Verify(int index, string name, string kind)
     {
-        var recorded = _run.Recorded.TryGetValue(index, out var entry) ? entry : (JsonElement?)null;
+        var recorded = _run.HasRecorded && _run.Recorded.TryGetValue(index, out var entry) ? entry : (JsonElement?)null;
         var recordedName = recorded?.GetProperty("n").GetString();
         var recordedKind = recorded?.GetProperty("k").GetString();
         if (recorded is not null && (recordedName != name || recordedKind != kind))
@@ -295,7 +295,10 @@ public sealed class SagaContext
             throw new SagaSuspendedException();
         }
 
-        _run.Cancellation.Token.ThrowIfCancellationRequested();
+        if (_run.CancelReason is not null)
+        {
+            _run.Cancellation.Token.ThrowIfCancellationRequested();
+        }
     }
 
     private void ThrowIfStoppingOrCancelled()

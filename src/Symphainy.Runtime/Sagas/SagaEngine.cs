@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,7 +19,7 @@ namespace Symphainy.Sagas;
 /// bounded worker pool (one saga's steps in order, many sagas in parallel), publishes execution events, and on
 /// start replays the log to resume every unfinished saga from its last recorded step.
 /// </summary>
-public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService, IAsyncDisposable
+public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService, IWalRetentionHold, IAsyncDisposable
 {
     private readonly IWriteAheadLog _wal;
     private readonly IExecutionEventBus _bus;
@@ -34,6 +35,7 @@ public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService,
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
+    private long _endedSinceCheckpoint;
 
     /// <summary>Creates the engine; <see cref="StartAsync"/> recovers and opens it for work.</summary>
     /// <param name="wal">The log every transition is recorded in.</param>
@@ -100,7 +102,9 @@ public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService,
             return ValueTask.FromResult<SagaSnapshot?>(run.Snapshot());
         }
 
-        return ValueTask.FromResult(_ended.TryGetValue(saga, out var ended) && ended.Tenant == tenant ? ended : null);
+        return _ended.TryGetValue(saga, out var ended)
+            ? ValueTask.FromResult(ended.Tenant == tenant ? ended : null)
+            : FromGraphAsync(tenant, saga, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -111,14 +115,35 @@ public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService,
             return await run.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        return _ended.TryGetValue(saga, out var ended) && ended.Tenant == tenant ? ended : throw NotFound(saga);
+        return await GetAsync(tenant, saga, cancellationToken).ConfigureAwait(false) is { IsEnded: true } ended ? ended : throw NotFound(saga);
+    }
+
+    /// <summary>An ended saga no longer in memory, as the state graph recorded it (see <c>WalGraphMapping</c>).</summary>
+    private async ValueTask<SagaSnapshot?> FromGraphAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken)
+    {
+        var graph = Services.GetService<IStateGraph>();
+        var node = graph is null ? null : await graph.GetNodeAsync(tenant, saga.ToString(), cancellationToken).ConfigureAwait(false);
+        if (node?.Properties is not { } properties || !properties.TryGetProperty("state", out var stateText)
+            || !Enum.TryParse<SagaState>(stateText.GetString(), out var state) || state is not (SagaState.Completed or SagaState.Failed or SagaState.Cancelled))
+        {
+            return null;
+        }
+
+        var output = await graph!.GetNodeAsync(tenant, $"{saga}/output", cancellationToken).ConfigureAwait(false);
+        var error = properties.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String
+            ? new SagaError(code.GetString()!, ErrorKind.Domain, properties.GetProperty("message").GetString() ?? "", null)
+            : null;
+        string? Text(string name) => properties.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+        var version = properties.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : 0;
+        return new SagaSnapshot(saga, tenant, default, Text("definition") ?? "(unknown)", version, state, 0, null,
+            output?.Properties is { } o && o.TryGetProperty("value", out var value) ? value.Clone() : null, error);
     }
 
     /// <inheritdoc/>
     public async ValueTask<long> SignalAsync(TenantId tenant, SagaId saga, string name, JsonElement value, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        var run = Running(tenant, saga);
+        var run = await RunningAsync(tenant, saga, cancellationToken).ConfigureAwait(false);
         var payload = SagaRecords.Signal("signal", name, value.Clone());
         var position = await RecordCoreAsync(run, WalRecordKind.SagaSignalled, payload, ExecutionEventKind.Signalled, name).ConfigureAwait(false);
         run.Deliver(name, value.Clone());
@@ -128,7 +153,7 @@ public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService,
     /// <inheritdoc/>
     public async ValueTask<long> CancelAsync(TenantId tenant, SagaId saga, string reason, CancellationToken cancellationToken = default)
     {
-        var run = Running(tenant, saga);
+        var run = await RunningAsync(tenant, saga, cancellationToken).ConfigureAwait(false);
         var position = await RecordCoreAsync(run, WalRecordKind.SagaSignalled, SagaRecords.Signal("cancel", message: reason), ExecutionEventKind.Signalled, null).ConfigureAwait(false);
         run.CancelReason = reason;
         await run.Cancellation.CancelAsync().ConfigureAwait(false);
@@ -150,11 +175,27 @@ public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService,
         }
     }
 
+    /// <summary>The lowest log position an unfinished saga still needs.</summary>
+    public long RetainFrom => _poisoned.Count > 0
+        ? 1
+        : _active.Values.Select(r => r.FirstPosition).DefaultIfEmpty(_wal.NextPosition).Min();
+
     /// <summary>
-    /// The lowest log position an unfinished saga still needs: pass it to <see cref="IWriteAheadLog.CheckpointAsync"/>
-    /// to let retention remove what only ended sagas used.
+    /// Lets the log remove what no reader needs any more: checkpoints at the lowest position any
+    /// <see cref="IWalRetentionHold"/> (this engine, the graph projector) still needs. The engine does this by
+    /// itself every <see cref="CheckpointEvery"/> ended sagas.
     /// </summary>
-    public long LowWaterMark => _active.Values.Select(r => r.FirstPosition).DefaultIfEmpty(_wal.NextPosition).Min();
+    /// <param name="cancellationToken">Cancels the checkpoint.</param>
+    /// <returns>The log's first position after the checkpoint.</returns>
+    public async ValueTask<long> CheckpointAsync(CancellationToken cancellationToken = default)
+    {
+        var holds = Services.GetServices<IWalRetentionHold>().ToArray();
+        var from = holds.Length == 0 ? RetainFrom : holds.Min(h => h.RetainFrom);
+        return await _wal.CheckpointAsync(Math.Min(from, RetainFrom), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>How many sagas end between automatic checkpoints.</summary>
+    public const int CheckpointEvery = 1024;
 
     /// <summary>Starts a saga for an intent already recorded at <paramref name="position"/>.</summary>
     internal void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, JsonElement input, long position)
@@ -343,9 +384,26 @@ public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService,
             SagaState.Cancelled => ExecutionEventKind.SagaCancelled,
             _ => ExecutionEventKind.SagaFailed,
         };
-        await RecordCoreAsync(run, WalRecordKind.SagaEnded, SagaRecords.Ended(state, output, error), kind, null).ConfigureAwait(true);
+        await RecordCoreAsync(run, WalRecordKind.SagaEnded, SagaRecords.Ended(run.Definition, state, output, error), kind, null).ConfigureAwait(true);
         Retire(run.Snapshot());
         run.Completion.TrySetResult(run.Snapshot());
+        if (Interlocked.Increment(ref _endedSinceCheckpoint) % CheckpointEvery == 0)
+        {
+            await CheckpointQuietlyAsync().ConfigureAwait(true);
+        }
+    }
+
+    private async Task CheckpointQuietlyAsync()
+    {
+        try
+        {
+            await CheckpointAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException or SymphainyException)
+        {
+            // Retention is housekeeping: a failed checkpoint keeps more log, it loses nothing.
+            LogCheckpointFailed(_logger, e);
+        }
     }
 
     private void Retire(SagaSnapshot snapshot)
@@ -370,14 +428,14 @@ public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService,
         }
     }
 
-    private SagaRun Running(TenantId tenant, SagaId saga)
+    private async ValueTask<SagaRun> RunningAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken)
     {
         if (_active.TryGetValue(saga, out var run) && run.Tenant == tenant)
         {
             return run;
         }
 
-        if (_ended.TryGetValue(saga, out var ended) && ended.Tenant == tenant)
+        if (await GetAsync(tenant, saga, cancellationToken).ConfigureAwait(false) is { IsEnded: true } ended)
         {
             throw new SymphainyException(ErrorCodes.SagaAlreadyEnded, $"Saga {saga} already ended ({ended.State}).");
         }
@@ -423,6 +481,9 @@ public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService,
 
     [LoggerMessage(12, LogLevel.Error, "Saga {Saga} cannot run ({Definition} v{Version}); it stays unfinished until the cause is fixed")]
     private static partial void LogPoisoned(ILogger logger, Exception exception, SagaId saga, string definition, int version);
+
+    [LoggerMessage(14, LogLevel.Warning, "Write-ahead log checkpoint failed; the log keeps more records until the next one")]
+    private static partial void LogCheckpointFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(13, LogLevel.Error, "Saga {Saga}: compensation of step {Step} failed")]
     private static partial void LogCompensationFailed(ILogger logger, Exception exception, SagaId saga, string step);

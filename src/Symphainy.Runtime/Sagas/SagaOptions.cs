@@ -12,7 +12,11 @@ public sealed class SagaOptions
     [Range(0, 1024, ErrorMessage = "must be between 0 (one per processor) and 1024")]
     public int MaxParallelism { get; set; }
 
-    /// <summary>How many ended sagas the engine keeps in memory for queries (oldest forgotten first). Default 100,000.</summary>
+    /// <summary>
+    /// How many ended sagas the engine keeps in memory for queries, oldest forgotten first. Older ones are answered
+    /// from the state graph (which the Foundations projector fills from the log). Default 10,000: every saga kept in
+    /// memory outlives the young generation of the garbage collector, so a large number costs latency.
+    /// </summary>
     [Range(0, 10_000_000, ErrorMessage = "must be between 0 and 10,000,000")]
-    public int EndedSagasKept { get; set; } = 100_000;
+    public int EndedSagasKept { get; set; } = 10_000;
 }

@@ -13,23 +13,42 @@ namespace Symphainy.Sagas.Internal;
 /// AgentOutput     {"i":index,"n":name,"k":"agent","r":result}
 /// StepFailed      {"i":index,"n":name,"a":attempt,"f":final,"c":code,"ek":kind,"m":message,"d":backoffMs}
 /// SagaSignalled   {"k":"signal","n":name,"v":value} | {"k":"timer","i":index} | {"k":"timeout","i":index} | {"k":"cancel","m":reason}
-/// SagaEnded       {"s":state,"o":output?,"c":code?,"ek":kind?,"m":message?,"st":step?}
+/// SagaEnded       {"s":state,"d":definition,"v":version,"o":output?,"c":code?,"ek":kind?,"m":message?,"st":step?}
 /// </code>
 /// </summary>
 internal static class SagaRecords
 {
+    [ThreadStatic]
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_writer;
+
+    /// <summary>Writes one JSON object; the buffer and writer are reused per thread, only the result is allocated.</summary>
     public static byte[] Write(Action<Utf8JsonWriter> body)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            body(writer);
-            writer.WriteEndObject();
-        }
-
+        var (buffer, writer) = t_writer ??= Create();
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        writer.WriteStartObject();
+        body(writer);
+        writer.WriteEndObject();
+        writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
+
+    private static (ArrayBufferWriter<byte>, Utf8JsonWriter) Create()
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        return (buffer, new Utf8JsonWriter(buffer));
+    }
+
+    /// <summary>A completed step with its result serialized straight into the record.</summary>
+    public static byte[] Step<T>(int index, string name, string kind, T result) => Write(w =>
+    {
+        w.WriteNumber("i", index);
+        w.WriteString("n", name);
+        w.WriteString("k", kind);
+        w.WritePropertyName("r");
+        JsonSerializer.Serialize(w, result, SymphainyJson.Options);
+    });
 
     public static byte[] Step(int index, string name, string kind, JsonElement? result = null, DateTimeOffset? due = null) => Write(w =>
     {
@@ -85,9 +104,11 @@ internal static class SagaRecords
         }
     });
 
-    public static byte[] Ended(SagaState state, JsonElement? output, SagaError? error) => Write(w =>
+    public static byte[] Ended(SagaDefinition definition, SagaState state, JsonElement? output, SagaError? error) => Write(w =>
     {
         w.WriteString("s", state.ToString());
+        w.WriteString("d", definition.Name);
+        w.WriteNumber("v", definition.Version);
         if (output is { } o)
         {
             w.WritePropertyName("o");

@@ -46,23 +46,40 @@ internal sealed class SagaRun
 
     public SagaError? Error { get; set; }
 
+    // The history collections exist only for sagas that need them (most never replay, fail or compensate).
+    private Dictionary<int, JsonElement>? _recorded;
+    private Dictionary<int, (int Attempts, SagaError? Final)>? _failures;
+    private HashSet<int>? _timersFired;
+    private HashSet<int>? _timedOut;
+    private HashSet<int>? _compensated;
+    private List<(int Index, string Name, Func<Task> Compensate)>? _compensations;
+
     /// <summary>Recorded step completions by index, for replay.</summary>
-    public Dictionary<int, JsonElement> Recorded { get; } = [];
+    public Dictionary<int, JsonElement> Recorded => _recorded ??= [];
+
+    /// <summary>Whether anything was recorded for replay.</summary>
+    public bool HasRecorded => _recorded is { Count: > 0 };
 
     /// <summary>Recorded failed attempts by step index, for replay.</summary>
-    public Dictionary<int, (int Attempts, SagaError? Final)> Failures { get; } = [];
+    public Dictionary<int, (int Attempts, SagaError? Final)> Failures => _failures ??= [];
 
-    public HashSet<int> TimersFired { get; } = [];
+    public bool HasFailures => _failures is { Count: > 0 };
 
-    public HashSet<int> TimedOut { get; } = [];
+    public HashSet<int> TimersFired => _timersFired ??= [];
 
-    public HashSet<int> Compensated { get; } = [];
+    public HashSet<int> TimedOut => _timedOut ??= [];
 
-    public List<(int Index, string Name, Func<Task> Compensate)> Compensations { get; } = [];
+    public HashSet<int> Compensated => _compensated ??= [];
+
+    public List<(int Index, string Name, Func<Task> Compensate)> Compensations => _compensations ??= [];
+
+    public bool HasCompensations => _compensations is { Count: > 0 };
 
     public int NextIndex { get; set; }
 
-    public CancellationTokenSource Cancellation { get; } = new();
+    private CancellationTokenSource? _cancellation;
+
+    public CancellationTokenSource Cancellation => LazyInitializer.EnsureInitialized(ref _cancellation);
 
     public string? CancelReason { get; set; }
 

@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Symphainy.Hosting;
+using Symphainy.Intake;
+using Symphainy.Sagas;
+
+namespace Symphainy.LoadHarness;
+
+/// <summary>
+/// A 3-step saga whose steps do trivial work, submitted as intents and awaited to completion: sagas/s and
+/// intent-to-completion latency, in memory and on the durable file log (fsync), against a bare
+/// <see cref="Channel{T}"/> pipeline doing the same three steps (the ceiling). Then the in-memory p99 at half
+/// of its measured peak, submitted open-loop at a fixed rate.
+/// </summary>
+internal sealed class SagaScenario : IScenario
+{
+    private static readonly TenantId Tenant = new IdGenerator(TimeProvider.System, SystemRandomSource.Instance).Next<TenantId>();
+
+    public string Name => "saga";
+
+    public string Description => "3-step saga: sagas/s and intent->completion latency, in-memory and durable, vs a bare channel pipeline";
+
+    public IReadOnlyList<Baseline> Baselines { get; } = [new("bare-channel", ["bare-channel"])];
+
+    public async Task<IReadOnlyList<ResultRow>> RunAsync(HarnessOptions options)
+    {
+        var rows = new List<ResultRow>();
+        var concurrency = options.Writers.Max();
+        rows.Add(await RunChannelBaselineAsync(options, concurrency));
+        Report(rows[^1]);
+        foreach (var durable in new[] { false, true })
+        {
+            var directory = WorkDirectory.Fresh(options, durable ? "saga-durable" : "saga-memory");
+            using (var host = await StartHostAsync(directory, durable))
+            {
+                var intake = host.Services.GetRequiredService<IIntentIntake>();
+                var engine = host.Services.GetRequiredService<ISagaEngine>();
+                var payload = JsonSerializer.SerializeToElement(new ThreeStepInput("x"));
+                rows.Add(await Measurement.RunAsync(Name, durable ? "symphainy-durable-fsync" : "symphainy-inmemory", concurrency, options.Warmup, options.Duration,
+                    async () =>
+                    {
+                        var accepted = await intake.SubmitAsync(new Intent("bench.three_steps", Tenant, payload));
+                        await engine.WaitForEndAsync(Tenant, accepted.Execution);
+                        return 0L;
+                    }));
+                Report(rows[^1]);
+                if (!durable)
+                {
+                    rows.Add(await RunOpenLoopAsync(options, intake, engine, payload, rows[^1].OpsPerSecond / 2));
+                    Report(rows[^1]);
+                }
+
+                await host.StopAsync();
+            }
+
+            WorkDirectory.Delete(directory);
+        }
+
+        return rows;
+    }
+
+    public IEnumerable<string> Summarize(IReadOnlyList<ResultRow> rows)
+    {
+        var ceiling = rows.Single(r => r.Variant == "bare-channel").OpsPerSecond;
+        var memory = rows.Single(r => r.Variant == "symphainy-inmemory");
+        var durable = rows.Single(r => r.Variant == "symphainy-durable-fsync");
+        var half = rows.Single(r => r.Variant == "symphainy-inmemory-half-load");
+        yield return string.Create(CultureInfo.InvariantCulture, $"durable: {durable.OpsPerSecond:N0} sagas/s, p50 {durable.P50Micros / 1000:F2} ms, p99 {durable.P99Micros / 1000:F2} ms at {durable.Concurrency} in flight");
+        yield return string.Create(CultureInfo.InvariantCulture, $"in-memory: {memory.OpsPerSecond:N0} sagas/s = {ceiling / memory.OpsPerSecond:F1}x below the bare channel ceiling ({ceiling:N0}/s)");
+        yield return string.Create(CultureInfo.InvariantCulture, $"goal in-memory >= 40,000 sagas/s:            {Verdict(memory.OpsPerSecond >= 40_000)} ({memory.OpsPerSecond:N0})");
+        yield return string.Create(CultureInfo.InvariantCulture, $"goal durable >= 20,000 sagas/s:              {Verdict(durable.OpsPerSecond >= 20_000)} ({durable.OpsPerSecond:N0})");
+        yield return string.Create(CultureInfo.InvariantCulture, $"goal in-memory p99 < 5 ms at half of peak:   {Verdict(half.P99Micros < 5_000)} (p99 {half.P99Micros / 1000:F2} ms at {half.OpsPerSecond:N0}/s)");
+    }
+
+    private static string Verdict(bool met) => met ? "PASS" : "MISS";
+
+    private static void Report(ResultRow row) =>
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  measured {row.Variant,-30} {row.OpsPerSecond,12:N0} ops/s p99 {row.P99Micros,9:F0} us"));
+
+    private static async Task<IHost> StartHostAsync(string directory, bool durable)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Directory.CreateDirectory(directory).FullName });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Symphainy:Sagas:EndedSagasKept"] = "10000",
+            ["Symphainy:Wal:Provider"] = durable ? "File" : "InMemory",
+            ["Symphainy:Wal:Durability"] = "Fsync",
+            ["Symphainy:DataDirectory"] = directory,
+        });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<TrivialWork>();
+        new SymphainyBuilder(builder.Services).AddRuntime().AddSaga<ThreeSteps>("bench.three_steps");
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    /// <summary>The ceiling: the same three trivial steps as stages of a channel pipeline, no recording at all.</summary>
+    private async Task<ResultRow> RunChannelBaselineAsync(HarnessOptions options, int concurrency)
+    {
+        var stages = Enumerable.Range(0, 4).Select(_ => Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true })).ToArray();
+        var work = new TrivialWork();
+        using var stop = new CancellationTokenSource();
+        var workers = Enumerable.Range(0, 3).Select(stage => Task.Run(async () =>
+        {
+            await foreach (var item in stages[stage].Reader.ReadAllAsync(stop.Token).WithCancellation(stop.Token))
+            {
+                item.Value = work.Step(item.Value, stage + 1);
+                if (stage == 2)
+                {
+                    item.Done.TrySetResult(item.Value);
+                }
+                else
+                {
+                    await stages[stage + 1].Writer.WriteAsync(item, stop.Token);
+                }
+            }
+        })).ToArray();
+        var row = await Measurement.RunAsync(Name, "bare-channel", concurrency, options.Warmup, options.Duration, async () =>
+        {
+            var item = new Work("x");
+            await stages[0].Writer.WriteAsync(item);
+            await item.Done.Task;
+            return 0L;
+        });
+        await stop.CancelAsync();
+        try
+        {
+            await Task.WhenAll(workers);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return row;
+    }
+
+    /// <summary>Submits at a fixed rate regardless of completions and measures latency from the scheduled send time.</summary>
+    private async Task<ResultRow> RunOpenLoopAsync(HarnessOptions options, IIntentIntake intake, ISagaEngine engine, JsonElement payload, double rate)
+    {
+        var latencies = new List<long>();
+        var gate = new Lock();
+        var pending = new List<Task>();
+        var clock = Stopwatch.StartNew();
+        var interval = Stopwatch.Frequency / rate;
+        var total = (long)(rate * options.Duration.TotalSeconds);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        for (long i = 0; i < total; i++)
+        {
+            var due = (long)(i * interval);
+            while (clock.ElapsedTicks < due)
+            {
+                if (due - clock.ElapsedTicks > Stopwatch.Frequency / 1000)
+                {
+                    await Task.Delay(1);
+                }
+                else
+                {
+                    Thread.SpinWait(20);
+                }
+            }
+
+            var scheduled = due;
+            pending.Add(Task.Run(async () =>
+            {
+                var accepted = await intake.SubmitAsync(new Intent("bench.three_steps", Tenant, payload));
+                await engine.WaitForEndAsync(Tenant, accepted.Execution);
+                var latency = clock.ElapsedTicks - scheduled;
+                lock (gate)
+                {
+                    latencies.Add(latency);
+                }
+            }));
+        }
+
+        await Task.WhenAll(pending);
+        var elapsed = clock.Elapsed;
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        var sorted = latencies.Order().ToArray();
+        double Percentile(double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))] * 1_000_000.0 / Stopwatch.Frequency;
+        return new ResultRow(Name, "symphainy-inmemory-half-load", 0, sorted.Length, sorted.Length / elapsed.TotalSeconds,
+            Percentile(0.50), Percentile(0.99), Percentile(0.999), (double)allocated / sorted.Length);
+    }
+
+    private sealed class Work(string value)
+    {
+        public string Value { get; set; } = value;
+
+        public TaskCompletionSource<string> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public sealed record ThreeStepInput(string Value);
+
+    public sealed class TrivialWork
+    {
+        public string Step(string value, int step) => step == 3 ? value : value;
+    }
+
+    public sealed class ThreeSteps : Orchestrator<ThreeStepInput, string>
+    {
+        public override async Task<string> RunAsync(SagaContext saga, ThreeStepInput input)
+        {
+            var a = await saga.Step("one", (TrivialWork w) => w.Step(input.Value, 1));
+            var b = await saga.Step("two", (TrivialWork w) => w.Step(a, 2));
+            return await saga.Step("three", (TrivialWork w) => w.Step(b, 3));
+        }
+    }
+}
