@@ -52,7 +52,9 @@ internal sealed class SagaScenario : IScenario
                 Report(rows[^1]);
                 if (!durable)
                 {
-                    rows.Add(await RunOpenLoopAsync(options, intake, engine, payload, rows[^1].OpsPerSecond / 2));
+                    rows.Add(await RunOpenLoopAsync(options, intake, engine, payload, rows[^1].OpsPerSecond / 2, "symphainy-inmemory-half-peak"));
+                    Report(rows[^1]);
+                    rows.Add(await RunOpenLoopAsync(options, intake, engine, payload, 20_000, "symphainy-inmemory-20k-per-s"));
                     Report(rows[^1]);
                 }
 
@@ -70,12 +72,14 @@ internal sealed class SagaScenario : IScenario
         var ceiling = rows.Single(r => r.Variant == "bare-channel").OpsPerSecond;
         var memory = rows.Single(r => r.Variant == "symphainy-inmemory");
         var durable = rows.Single(r => r.Variant == "symphainy-durable-fsync");
-        var half = rows.Single(r => r.Variant == "symphainy-inmemory-half-load");
+        var half = rows.Single(r => r.Variant == "symphainy-inmemory-half-peak");
+        var goalLoad = rows.Single(r => r.Variant == "symphainy-inmemory-20k-per-s");
         yield return string.Create(CultureInfo.InvariantCulture, $"durable: {durable.OpsPerSecond:N0} sagas/s, p50 {durable.P50Micros / 1000:F2} ms, p99 {durable.P99Micros / 1000:F2} ms at {durable.Concurrency} in flight");
         yield return string.Create(CultureInfo.InvariantCulture, $"in-memory: {memory.OpsPerSecond:N0} sagas/s = {ceiling / memory.OpsPerSecond:F1}x below the bare channel ceiling ({ceiling:N0}/s)");
         yield return string.Create(CultureInfo.InvariantCulture, $"goal in-memory >= 40,000 sagas/s:            {Verdict(memory.OpsPerSecond >= 40_000)} ({memory.OpsPerSecond:N0})");
         yield return string.Create(CultureInfo.InvariantCulture, $"goal durable >= 20,000 sagas/s:              {Verdict(durable.OpsPerSecond >= 20_000)} ({durable.OpsPerSecond:N0})");
-        yield return string.Create(CultureInfo.InvariantCulture, $"goal in-memory p99 < 5 ms at half of peak:   {Verdict(half.P99Micros < 5_000)} (p99 {half.P99Micros / 1000:F2} ms at {half.OpsPerSecond:N0}/s)");
+        yield return string.Create(CultureInfo.InvariantCulture, $"goal in-memory p99 < 5 ms at 20,000/s (half the 40k goal): {Verdict(goalLoad.P99Micros < 5_000)} (p99 {goalLoad.P99Micros / 1000:F2} ms)");
+        yield return string.Create(CultureInfo.InvariantCulture, $"goal in-memory p99 < 5 ms at half of measured peak:   {Verdict(half.P99Micros < 5_000)} (p99 {half.P99Micros / 1000:F2} ms at {half.OpsPerSecond:N0}/s)");
     }
 
     private static string Verdict(bool met) => met ? "PASS" : "MISS";
@@ -142,7 +146,7 @@ internal sealed class SagaScenario : IScenario
     }
 
     /// <summary>Submits at a fixed rate regardless of completions and measures latency from the scheduled send time.</summary>
-    private async Task<ResultRow> RunOpenLoopAsync(HarnessOptions options, IIntentIntake intake, ISagaEngine engine, JsonElement payload, double rate)
+    private async Task<ResultRow> RunOpenLoopAsync(HarnessOptions options, IIntentIntake intake, ISagaEngine engine, JsonElement payload, double rate, string variant)
     {
         var latencies = new List<long>();
         var gate = new Lock();
@@ -184,7 +188,7 @@ internal sealed class SagaScenario : IScenario
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         var sorted = latencies.Order().ToArray();
         double Percentile(double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))] * 1_000_000.0 / Stopwatch.Frequency;
-        return new ResultRow(Name, "symphainy-inmemory-half-load", 0, sorted.Length, sorted.Length / elapsed.TotalSeconds,
+        return new ResultRow(Name, variant, 0, sorted.Length, sorted.Length / elapsed.TotalSeconds,
             Percentile(0.50), Percentile(0.99), Percentile(0.999), (double)allocated / sorted.Length);
     }
 

@@ -169,14 +169,15 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
 
         // The CTE finds every edge into a node within reach (each node at each depth once, so cycles end at
         // maxDepth); the walk below keeps each ancestor once, at its shortest depth, in a stable order.
+        // CROSS JOIN keeps SQLite from scanning all edges and probing the walk: it must look edges up by target.
         var candidates = await ReadEdgesAsync(
             """
             WITH RECURSIVE walk(node, depth) AS (
                 SELECT $id, 0
                 UNION
-                SELECT e.source, w.depth + 1 FROM walk w JOIN edges e ON e.tenant = $tenant AND e.target = w.node WHERE w.depth < $max - 1
+                SELECT e.source, w.depth + 1 FROM walk w CROSS JOIN edges e ON e.tenant = $tenant AND e.target = w.node WHERE w.depth < $max - 1
             )
-            SELECT DISTINCT e.source, e.target, e.relation FROM walk w JOIN edges e ON e.tenant = $tenant AND e.target = w.node
+            SELECT DISTINCT e.source, e.target, e.relation FROM walk w CROSS JOIN edges e ON e.tenant = $tenant AND e.target = w.node
             """,
             tenant,
             c =>
