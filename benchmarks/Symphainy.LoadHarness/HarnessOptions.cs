@@ -9,6 +9,7 @@ namespace Symphainy.LoadHarness;
 /// <param name="Writers">Concurrencies to measure.</param>
 /// <param name="PayloadBytes">Payload size of one operation.</param>
 /// <param name="Nodes">Graph size of the graph scenario, in nodes.</param>
+/// <param name="Records">Log size of the recovery scenario, in records.</param>
 /// <param name="CsvPath">Where to write the rows as CSV, if anywhere.</param>
 /// <param name="JsonPath">Where to write the rows and summaries as JSON, if anywhere.</param>
 /// <param name="DataRoot">Where to put the run's data directory; null: the system temp directory, unless it is in memory.</param>
@@ -20,6 +21,7 @@ internal sealed record HarnessOptions(
     IReadOnlyList<int> Writers,
     int PayloadBytes,
     int Nodes,
+    int Records,
     string? CsvPath,
     string? JsonPath,
     string? DataRoot,
@@ -27,7 +29,7 @@ internal sealed record HarnessOptions(
 {
     /// <summary>The usage text.</summary>
     public const string Usage =
-        "usage: Symphainy.LoadHarness [scenario...] [--seconds 5] [--warmup 1] [--writers 1,16,256] [--payload 128] [--nodes 1000000]\n" +
+        "usage: Symphainy.LoadHarness [scenario...] [--seconds 5] [--warmup 1] [--writers 1,16,256] [--payload 128] [--nodes 1000000] [--records 1000000]\n" +
         "                             [--dir PATH] [--csv PATH] [--json PATH]";
 
     /// <summary>The fresh directory of this run (set by the harness before scenarios run); deleted afterwards.</summary>
@@ -43,6 +45,7 @@ internal sealed record HarnessOptions(
         int[] writers = [1, 16, 256];
         var payload = 128;
         var nodes = 1_000_000;
+        var records = 1_000_000;
         string? csv = null, json = null, root = null;
         var help = false;
         for (var i = 0; i < args.Length; i++)
@@ -56,6 +59,7 @@ internal sealed record HarnessOptions(
                 case "--writers": writers = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(w => (int)Positive(option, ParseInt(option, w))).ToArray(); break;
                 case "--payload": payload = (int)Positive(option, ParseInt(option, Next())); break;
                 case "--nodes": nodes = (int)Positive(option, ParseInt(option, Next())); break;
+                case "--records": records = (int)Positive(option, ParseInt(option, Next())); break;
                 case "--csv": csv = Next(); break;
                 case "--json": json = Next(); break;
                 case "--dir": root = Next(); break;
@@ -70,7 +74,7 @@ internal sealed record HarnessOptions(
             throw new ArgumentException("--writers needs at least one count, e.g. 1,16,256");
         }
 
-        return new HarnessOptions(scenarios, duration, warmup, writers, payload, nodes, csv, json, root, help);
+        return new HarnessOptions(scenarios, duration, warmup, writers, payload, nodes, records, csv, json, root, help);
     }
 
     private static double ParseDouble(string option, string value) =>

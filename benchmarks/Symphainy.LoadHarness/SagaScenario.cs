@@ -42,11 +42,14 @@ internal sealed class SagaScenario : IScenario
                 var intake = host.Services.GetRequiredService<IIntentIntake>();
                 var engine = host.Services.GetRequiredService<ISagaEngine>();
                 var payload = JsonSerializer.SerializeToElement(new ThreeStepInput("x"));
+                var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+                long completed = 0;
                 rows.Add(await Measurement.RunAsync(Name, durable ? "symphainy-durable-fsync" : "symphainy-inmemory", concurrency, options.Warmup, options.Duration,
                     async () =>
                     {
                         var accepted = await intake.SubmitAsync(new Intent("bench.three_steps", Tenant, payload));
                         await engine.WaitForEndAsync(Tenant, accepted.Execution);
+                        Interlocked.Increment(ref completed);
                         return 0L;
                     }));
                 Report(rows[^1]);
@@ -58,6 +61,12 @@ internal sealed class SagaScenario : IScenario
                     Report(rows[^1]);
                 }
 
+                // Retention: after a checkpoint, what stays on the heap per completed saga (the engine keeps the
+                // last Symphainy:Sagas:EndedSagasKept ended sagas for queries; everything else must go).
+                await host.Services.GetRequiredService<SagaEngine>().CheckpointAsync();
+                var retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+                _retained[durable ? "durable" : "in-memory"] = (retained, Interlocked.Read(ref completed));
+
                 await host.StopAsync();
             }
 
@@ -67,8 +76,16 @@ internal sealed class SagaScenario : IScenario
         return rows;
     }
 
+    private readonly Dictionary<string, (long Bytes, long Sagas)> _retained = [];
+
     public IEnumerable<string> Summarize(IReadOnlyList<ResultRow> rows)
     {
+        foreach (var (mode, (bytes, sagas)) in _retained)
+        {
+            var perSaga = sagas == 0 ? 0 : (double)bytes / sagas;
+            yield return string.Create(CultureInfo.InvariantCulture, $"goal < 1 KB retained per completed saga after retention ({mode}): {Verdict(perSaga < 1024)} ({perSaga:F0} B over {sagas:N0} closed-loop sagas; {bytes / 1e6:F1} MB held in all)");
+        }
+
         var ceiling = rows.Single(r => r.Variant == "bare-channel").OpsPerSecond;
         var memory = rows.Single(r => r.Variant == "symphainy-inmemory");
         var durable = rows.Single(r => r.Variant == "symphainy-durable-fsync");
