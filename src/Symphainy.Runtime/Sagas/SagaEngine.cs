@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Symphainy.Configuration;
 using Symphainy.Events;
 using Symphainy.Intake;
+using Symphainy.Logging;
 using Symphainy.Sagas.Internal;
 using Symphainy.State;
 using Symphainy.Wal;
@@ -255,6 +256,10 @@ public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService,
 
     private async Task ExecuteAsync(SagaRun run)
     {
+        // Every log line written while the saga runs (in steps, services and agents too) carries its ids.
+        using var scope = _logger.IsEnabled(LogLevel.Critical)
+            ? _logger.BeginExecutionScope(new ExecutionScope(run.Tenant, run.Session, run.Id, run.Intent))
+            : null;
         try
         {
             var context = new SagaContext(this, run);

@@ -137,8 +137,8 @@ public sealed class SessionRegistryTests
     {
         var tenant = _ids.Next<TenantId>();
         var session = await _sessions.CreateAsync(tenant);
-        var scopes = new List<string>();
-        using var provider = new ServiceCollection().AddLogging(l => l.AddProvider(new ScopeCapture(scopes))).BuildServiceProvider();
+        var logs = new CapturingLoggerProvider();
+        using var provider = new ServiceCollection().AddLogging(l => l.AddProvider(logs)).BuildServiceProvider();
         var logger = provider.GetRequiredService<ILogger<SessionRegistryTests>>();
         using var source = new ActivitySource("Symphainy.Tests.Sessions");
         using var listener = new ActivityListener { ShouldListenTo = s => s.Name == source.Name, Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData };
@@ -150,36 +150,10 @@ public sealed class SessionRegistryTests
             provider.GetRequiredService<ILogger<SessionContextProbe>>().LogInformation("inside");
         }
 
-        scopes.Should().ContainSingle().Which.Should().Contain(session.Id.ToString()).And.Contain(tenant.ToString());
+        logs.Lines.Should().ContainSingle().Which.Should().Contain($"SessionId={session.Id}").And.Contain($"TenantId={tenant}");
         activity.GetTagItem("symphainy.session_id").Should().Be(session.Id.ToString());
         activity.GetTagItem("symphainy.tenant_id").Should().Be(tenant.ToString());
     }
 
     private sealed class SessionContextProbe;
-
-    private sealed class ScopeCapture(List<string> scopes) : ILoggerProvider, ISupportExternalScope
-    {
-        private IExternalScopeProvider? _scopes;
-
-        private List<string> Captured { get; } = scopes;
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(ScopeCapture owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => owner._scopes?.Push(state);
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                owner._scopes?.ForEachScope((scope, list) => list.Add(scope?.ToString() ?? ""), owner.Captured);
-        }
-    }
 }
