@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -66,39 +65,11 @@ public sealed class SagaCrashTests : IDisposable
         await VerifyLogAsync(acknowledged, requireEnded: true);
     }
 
-    private async Task<List<(SagaId Saga, string Type)>> RunAndKillAsync(int run, TimeSpan killAfter)
-    {
-        var child = Path.Combine(AppContext.BaseDirectory, "Symphainy.CrashHost.dll");
-        using var process = Process.Start(new ProcessStartInfo("dotnet", [child, "sagas", _data.FullName, run.ToString(CultureInfo.InvariantCulture)])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var acks = new List<(SagaId, string)>();
-        var firstAck = new TaskCompletionSource();
-        var reading = Task.Run(async () =>
-        {
-            while (await process.StandardOutput.ReadLineAsync() is { } line)
-            {
-                if (line.Split(' ') is ["ACK", var id, var type] && SagaId.TryParse(id, out var saga))
-                {
-                    acks.Add((saga, type));
-                    firstAck.TrySetResult();
-                }
-            }
-        });
-
-        await Task.WhenAny(firstAck.Task, process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60)));
-        process.HasExited.Should().BeFalse($"the child runs until killed; stderr: {(process.HasExited ? await stderr : "")}");
-        firstAck.Task.IsCompleted.Should().BeTrue("the child acknowledges intents within a minute (recovery included)");
-        await Task.Delay(killAfter);
-        process.Kill();
-        await process.WaitForExitAsync();
-        await reading;
-        process.ExitCode.Should().Be(137, "the child died of SIGKILL");
-        return acks;
-    }
+    private async Task<List<(SagaId Saga, string Type)>> RunAndKillAsync(int run, TimeSpan killAfter) =>
+        (await CrashHostProcess.RunAndKillAsync(killAfter, "sagas", _data.FullName, run.ToString(CultureInfo.InvariantCulture)))
+            .Where(words => words.Length == 3 && SagaId.TryParse(words[1], out _))
+            .Select(words => (SagaId.Parse(words[1]), words[2]))
+            .ToList();
 
     /// <summary>Reads the log as it is on disk and checks what must hold after any crash.</summary>
     private async Task VerifyLogAsync(Dictionary<SagaId, string> acknowledged, bool requireEnded)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Symphainy.CrashHost;
@@ -41,41 +40,11 @@ public sealed class WalCrashTests : IDisposable
         recordsSeen.Should().BeGreaterThanOrEqualTo(acknowledged.Count);
     }
 
-    private static async Task<List<(long Position, string Id)>> RunAndKillAsync(string directory, int run, TimeSpan killAfter)
-    {
-        var host = Path.Combine(AppContext.BaseDirectory, "Symphainy.CrashHost.dll");
-        var start = new ProcessStartInfo("dotnet", [host, "wal", directory, "16", run.ToString(CultureInfo.InvariantCulture)])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var acks = new List<(long, string)>();
-        var firstAck = new TaskCompletionSource();
-        var reading = Task.Run(async () =>
-        {
-            while (await process.StandardOutput.ReadLineAsync() is { } line)
-            {
-                var parts = line.Split(' ');
-                if (parts is ["ACK", var position, var id] && long.TryParse(position, CultureInfo.InvariantCulture, out var p))
-                {
-                    acks.Add((p, id));
-                    firstAck.TrySetResult();
-                }
-            }
-        });
-
-        var started = await Task.WhenAny(firstAck.Task, process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60)));
-        process.HasExited.Should().BeFalse($"the crash host runs until killed; stderr: {(process.HasExited ? await stderr : "")}");
-        firstAck.Task.IsCompleted.Should().BeTrue("the crash host acknowledges appends within a minute");
-        await Task.Delay(killAfter);
-        process.Kill(); // SIGKILL on Linux: no flush, no finally blocks, no disposal
-        await process.WaitForExitAsync();
-        await reading; // lines already in the pipe are still read
-        process.ExitCode.Should().Be(137, "the child died of SIGKILL (128 + 9)");
-        return acks;
-    }
+    private static async Task<List<(long Position, string Id)>> RunAndKillAsync(string directory, int run, TimeSpan killAfter) =>
+        (await CrashHostProcess.RunAndKillAsync(killAfter, "wal", directory, "16", run.ToString(CultureInfo.InvariantCulture)))
+            .Where(words => words.Length == 3 && long.TryParse(words[1], CultureInfo.InvariantCulture, out _))
+            .Select(words => (long.Parse(words[1], CultureInfo.InvariantCulture), words[2]))
+            .ToList();
 
     private static async Task<long> VerifyAsync(string directory, Dictionary<long, string> acknowledged)
     {
