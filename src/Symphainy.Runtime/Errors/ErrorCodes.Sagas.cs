@@ -61,4 +61,9 @@ public static partial class ErrorCodes
     public static readonly ErrorCode SagaAlreadyEnded = new(
         "saga.already_ended", ErrorKind.Domain, isRetryable: false,
         "The saga already ended; it takes no more signals or cancellation.");
+
+    /// <summary>Work was submitted before the host started the platform.</summary>
+    public static readonly ErrorCode HostNotStarted = new(
+        "host.not_started", ErrorKind.Platform, isRetryable: true,
+        "The host has not started Symphainy yet (IHost.StartAsync or app.Run), so nothing can be recorded or run. Start the host first.");
 }

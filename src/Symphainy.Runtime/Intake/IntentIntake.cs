@@ -72,6 +72,12 @@ public sealed partial class IntentIntake : IIntentIntake
     public async ValueTask<IntentAcceptance> SubmitAsync(Intent intent, CancellationToken cancellationToken = default)
     {
         var normalized = Normalize(intent);
+        if (!_engine.Started)
+        {
+            throw new SymphainyException(ErrorCodes.HostNotStarted, "Intent intake needs a started host: call IHost.StartAsync (or app.Run) before submitting intents.");
+        }
+
+        // During recovery, submissions wait for it to finish, so idempotency keys from before the restart are known.
         await _engine.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (normalized.Type is SignalIntentType or CancelIntentType)
         {

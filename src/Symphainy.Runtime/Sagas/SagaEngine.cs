@@ -36,6 +36,7 @@ public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService,
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
+    private bool _started;
     private long _endedSinceCheckpoint;
 
     /// <summary>Creates the engine; <see cref="StartAsync"/> recovers and opens it for work.</summary>
@@ -80,6 +81,9 @@ public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService,
 
     /// <summary>Completes when recovery finished and the engine accepts work.</summary>
     public Task Ready => _ready.Task;
+
+    /// <summary>Whether the host started the engine (recovery may still be running).</summary>
+    public bool Started => Volatile.Read(ref _started);
 
     /// <inheritdoc/>
     public IServiceProvider Services { get; }
@@ -207,7 +211,11 @@ public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService,
     }
 
     /// <inheritdoc/>
-    public Task StartAsync(CancellationToken cancellationToken) => RecoverAsync(cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _started, true);
+        return RecoverAsync(cancellationToken);
+    }
 
     /// <inheritdoc/>
     public async Task StopAsync(CancellationToken cancellationToken)

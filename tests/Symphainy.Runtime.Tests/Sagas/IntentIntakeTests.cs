@@ -105,4 +105,18 @@ public sealed class IntentIntakeTests
                 ? throw new SymphainyException(TooMany, "At most 100 items per order.")
                 : ValueTask.CompletedTask;
     }
+
+    [Fact]
+    public async Task Submitting_before_the_host_started_is_refused_instead_of_hanging()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { DisableDefaults = true });
+        Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(builder.Configuration, new Dictionary<string, string?> { ["Symphainy:Wal:Provider"] = "InMemory" });
+        new Symphainy.Hosting.SymphainyBuilder(builder.Services).AddRuntime().AddSaga<PlaceOrder>("orders.place");
+        using var host = builder.Build();
+        var intake = host.Services.GetRequiredService<IIntentIntake>();
+        var tenant = new IdGenerator(TimeProvider.System, new SeededRandomSource(1)).Next<TenantId>();
+
+        var act = async () => await intake.SubmitAsync(new Intent("orders.place", tenant, JsonSerializer.SerializeToElement(new OrderInput("x", 1))));
+        (await act.Should().ThrowAsync<SymphainyException>()).Which.Code.Should().Be("host.not_started");
+    }
 }
