@@ -33,9 +33,9 @@ internal sealed class IdempotencyKeys(IHotStateStore store, TimeProvider time, T
     public async ValueTask RestoreAsync(WalRecord record, CancellationToken cancellationToken)
     {
         var age = time.GetUtcNow() - record.Timestamp;
-        if (age >= window || record.Saga is not { } saga || record.Intent is not { } intent)
+        if (age >= window || record.Saga is not { } saga || record.Intent is not { } intent || record.Payload.Span.IndexOf("\"k\":"u8) < 0)
         {
-            return;
+            return; // most intents carry no key: skip decoding them
         }
 
         var payload = SagaRecords.Parse(record.Payload);

@@ -17,6 +17,7 @@ public sealed partial class SagaEngine
     private async Task RecoverAsync(CancellationToken cancellationToken)
     {
         var unfinished = new Dictionary<SagaId, List<WalRecord>>();
+        var recentlyEnded = new Queue<(WalRecord End, List<WalRecord>? History)>();
         long records = 0;
         long ended = 0;
         await foreach (var record in _wal.ReadAsync(_wal.FirstPosition, cancellationToken).ConfigureAwait(false))
@@ -31,7 +32,14 @@ public sealed partial class SagaEngine
             {
                 ended++;
                 unfinished.Remove(id, out var history);
-                Retire(EndedSnapshot(record, history));
+
+                // Only the newest ended sagas are kept for queries, so only theirs are decoded.
+                recentlyEnded.Enqueue((record, history));
+                if (recentlyEnded.Count > _options.EndedSagasKept)
+                {
+                    recentlyEnded.Dequeue();
+                }
+
                 continue;
             }
 
@@ -45,6 +53,11 @@ public sealed partial class SagaEngine
             {
                 await IdempotencyKeys.RestoreAsync(record, cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        foreach (var (end, history) in recentlyEnded)
+        {
+            Retire(EndedSnapshot(end, history));
         }
 
         foreach (var (id, history) in unfinished)
