@@ -25,6 +25,7 @@ public sealed partial class Curator : ICapabilityResolver
     };
     private readonly SagaDefinitionCatalog _sagas;
     private readonly Dictionary<string, SortedDictionary<int, CapabilityDescriptor>> _capabilities = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CapabilityDescriptor> _latest = new(StringComparer.Ordinal);
 
     /// <summary>Builds the registry from the saga definitions and their capability registrations.</summary>
     /// <param name="sagas">Every saga definition.</param>
@@ -61,9 +62,9 @@ public sealed partial class Curator : ICapabilityResolver
     /// <param name="name">The capability (intent type).</param>
     /// <param name="version">The version, or null for the latest.</param>
     public CapabilityDescriptor? Find(string name, int? version = null) =>
-        _capabilities.TryGetValue(name, out var versions)
-            ? version is { } v ? versions.GetValueOrDefault(v) : versions.Values.Last()
-            : null;
+        version is { } v
+            ? _capabilities.TryGetValue(name, out var versions) ? versions.GetValueOrDefault(v) : null
+            : _latest.GetValueOrDefault(name);
 
     /// <summary>A person-readable snapshot of the catalogue, as indented JSON.</summary>
     public string Snapshot() => new JsonObject
@@ -129,6 +130,7 @@ public sealed partial class Curator : ICapabilityResolver
         }
 
         versions.Add(descriptor.Version, descriptor);
+        _latest[descriptor.Name] = versions.Values.Last();
     }
 
     private static CapabilityDescriptor Describe(SagaDefinition definition, CapabilityRegistration registration) => new(

@@ -11,6 +11,7 @@ namespace Symphainy.Sagas;
 public sealed class SagaDefinitionCatalog : ICapabilityResolver
 {
     private readonly Dictionary<string, SortedDictionary<int, SagaDefinition>> _definitions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SagaDefinition> _latest = new(StringComparer.Ordinal);
 
     /// <summary>Creates the catalog from the registered definitions.</summary>
     /// <param name="definitions">The definitions; a name and version may appear once.</param>
@@ -29,6 +30,12 @@ public sealed class SagaDefinitionCatalog : ICapabilityResolver
                 throw new SymphainyException(ErrorCodes.SagaInvalidDefinition, $"Saga '{definition.Name}' v{definition.Version} is registered twice.");
             }
         }
+
+        // Every intent looks up the latest version: keep it at hand instead of walking the sorted versions.
+        foreach (var (name, versions) in _definitions)
+        {
+            _latest[name] = versions.Values.Last();
+        }
     }
 
     /// <summary>All definitions, by name then version.</summary>
@@ -37,15 +44,10 @@ public sealed class SagaDefinitionCatalog : ICapabilityResolver
     /// <summary>The definition of that name and version (the latest when null); null when there is none.</summary>
     /// <param name="name">The definition's name.</param>
     /// <param name="version">The version, or null for the latest.</param>
-    public SagaDefinition? Find(string name, int? version = null)
-    {
-        if (!_definitions.TryGetValue(name, out var versions))
-        {
-            return null;
-        }
-
-        return version is { } v ? versions.GetValueOrDefault(v) : versions.Values.Last();
-    }
+    public SagaDefinition? Find(string name, int? version = null) =>
+        version is { } v
+            ? _definitions.TryGetValue(name, out var versions) ? versions.GetValueOrDefault(v) : null
+            : _latest.GetValueOrDefault(name);
 
     /// <inheritdoc/>
     public CapabilityResolution? Resolve(string intentType, int? version)
