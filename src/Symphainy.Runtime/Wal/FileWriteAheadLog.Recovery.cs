@@ -88,6 +88,7 @@ public sealed partial class FileWriteAheadLog
                 break;
             }
 
+            segment.AddToIndex(record.Position, offset);
             expected++;
             offset += size;
             if (endOfBatch)
@@ -96,6 +97,8 @@ public sealed partial class FileWriteAheadLog
                 committedPosition = record.Position;
             }
         }
+
+        segment.TrimIndex(committedPosition);
 
         if (damaged && HasCommittedRecordAfter(bytes, offset + 1, committedPosition) is { } found)
         {
@@ -159,10 +162,9 @@ public sealed partial class FileWriteAheadLog
     {
         using var file = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
         var buffer = new byte[ReadBufferSize];
-        long fileOffset = WalFormat.HeaderSize;
+        var (expected, fileOffset) = segment.StartFor(fromPosition);
         var filled = 0;
         var start = 0;
-        var expected = segment.FirstPosition;
         while (fileOffset < segment.Length)
         {
             var available = filled - start;

@@ -358,6 +358,7 @@ public sealed partial class FileWriteAheadLog : IWriteAheadLog, IAsyncDisposable
 
         lock (_gate)
         {
+            active.AddToIndex(position, active.Length);
             active.Length += offset;
             active.LastPosition = position + batch.Count - 1;
             Volatile.Write(ref _nextPosition, position + batch.Count);
@@ -406,6 +407,12 @@ public sealed partial class FileWriteAheadLog : IWriteAheadLog, IAsyncDisposable
 
     private sealed class Segment(string path, long firstPosition)
     {
+        /// <summary>Records between two entries of the sparse position-to-offset index.</summary>
+        private const int IndexInterval = 64;
+
+        private readonly List<(long Position, long Offset)> _index = [];
+        private (long Position, long Offset)[] _indexSnapshot = [];
+
         public string Path { get; } = path;
 
         public long FirstPosition { get; } = firstPosition;
@@ -416,7 +423,44 @@ public sealed partial class FileWriteAheadLog : IWriteAheadLog, IAsyncDisposable
         /// <summary>Durable bytes, header included.</summary>
         public long Length { get; set; }
 
-        public Segment Snapshot() => new(Path, FirstPosition) { LastPosition = LastPosition, Length = Length };
+        /// <summary>Sorted (position, byte offset) pairs of some record starts, so a read from a position need not scan the segment from its start.</summary>
+        public IReadOnlyList<(long Position, long Offset)> Index => _indexSnapshot;
+
+        /// <summary>Remembers where the record at <paramref name="position"/> starts, every <see cref="IndexInterval"/> records.</summary>
+        public void AddToIndex(long position, long offset)
+        {
+            if (_index.Count == 0 || position - _index[^1].Position >= IndexInterval)
+            {
+                _index.Add((position, offset));
+            }
+        }
+
+        /// <summary>Drops index entries past the committed end (recovery cut the tail).</summary>
+        public void TrimIndex(long lastPosition) => _index.RemoveAll(e => e.Position > lastPosition);
+
+        public Segment Snapshot() => new(Path, FirstPosition) { LastPosition = LastPosition, Length = Length, _indexSnapshot = [.. _index] };
+
+        /// <summary>Where to start reading for <paramref name="fromPosition"/>: the nearest indexed record at or before it.</summary>
+        public (long Position, long Offset) StartFor(long fromPosition)
+        {
+            var index = _indexSnapshot;
+            int low = 0, high = index.Length - 1, found = -1;
+            while (low <= high)
+            {
+                var middle = (low + high) / 2;
+                if (index[middle].Position <= fromPosition)
+                {
+                    found = middle;
+                    low = middle + 1;
+                }
+                else
+                {
+                    high = middle - 1;
+                }
+            }
+
+            return found < 0 ? (FirstPosition, WalFormat.HeaderSize) : index[found];
+        }
     }
 
     [LoggerMessage(1, LogLevel.Warning, "Write-ahead log recovery in {Directory}: discarded {Bytes} bytes after position {Position} in {Segment} (a torn tail left by a crash; those records were never acknowledged)")]

@@ -75,6 +75,42 @@ public sealed class FileWriteAheadLogTests : IDisposable
         (await ReadTextsAsync(reopened, 777)).Should().Equal(Expected(224, from: 777));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(2_500)]
+    [InlineData(4_999)]
+    [InlineData(5_000)]
+    public async Task Reads_from_any_position_of_a_large_segment_start_at_that_record_before_and_after_reopening(int from)
+    {
+        await using (var log = Open(segmentSize: 16 * 1024 * 1024))
+        {
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; i < 625; i++)
+                {
+                    await log.AppendAsync(Entry($"w{w} i{i}"));
+                }
+            })));
+            var live = await ReadTextsAsync(log);
+            live.Should().HaveCount(5_000);
+            (await ReadTextsAsync(log, from)).Should().Equal(live.Skip(from - 1));
+        }
+
+        await using var reopened = Open(segmentSize: 16 * 1024 * 1024);
+        var all = await ReadTextsAsync(reopened);
+        (await ReadTextsAsync(reopened, from)).Should().Equal(all.Skip(from - 1));
+        var positions = new List<long>();
+        await foreach (var record in reopened.ReadAsync(from))
+        {
+            positions.Add(record.Position);
+        }
+
+        positions.Should().Equal(Enumerable.Range(from, 5_000 - from + 1).Select(p => (long)p));
+    }
+
     [Fact]
     public async Task Concurrent_appends_are_group_committed_in_fewer_writes_than_records()
     {
