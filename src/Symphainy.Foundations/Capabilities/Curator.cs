@@ -26,6 +26,7 @@ public sealed partial class Curator : ICapabilityResolver
     private readonly SagaDefinitionCatalog _sagas;
     private readonly Dictionary<string, SortedDictionary<int, CapabilityDescriptor>> _capabilities = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CapabilityDescriptor> _latest = new(StringComparer.Ordinal);
+    private readonly Dictionary<CapabilityDescriptor, CapabilityResolution> _resolutions = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Builds the registry from the saga definitions and their capability registrations.</summary>
     /// <param name="sagas">Every saga definition.</param>
@@ -87,9 +88,7 @@ public sealed partial class Curator : ICapabilityResolver
     public CapabilityResolution? Resolve(string intentType, int? version)
     {
         var capability = Find(intentType, version);
-        return capability is null
-            ? null
-            : new CapabilityResolution(capability.Name, capability.Version, capability.SagaDefinition, capability.SagaVersion, payload => JsonSchemaValidator.Validate(capability.InputSchema, payload));
+        return capability is null ? null : _resolutions[capability];
     }
 
     /// <summary>The JSON Schema of <paramref name="type"/> as the platform serializes it (web naming, enums as strings).</summary>
@@ -131,6 +130,10 @@ public sealed partial class Curator : ICapabilityResolver
 
         versions.Add(descriptor.Version, descriptor);
         _latest[descriptor.Name] = versions.Values.Last();
+
+        // Compiled once: every intent of this capability is checked against it.
+        var validator = new JsonSchemaValidator(descriptor.InputSchema);
+        _resolutions[descriptor] = new CapabilityResolution(descriptor.Name, descriptor.Version, descriptor.SagaDefinition, descriptor.SagaVersion, validator.Validate);
     }
 
     private static CapabilityDescriptor Describe(SagaDefinition definition, CapabilityRegistration registration) => new(
