@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using QuickStart;
 using Symphainy;
 using Symphainy.Hosting;
@@ -14,6 +15,8 @@ using Symphainy.Wal;
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.AddSymphainyJsonConsole();
+// JSON log lines go to stderr here so they never interleave with what the sample prints on stdout.
+builder.Services.Configure<ConsoleLoggerOptions>(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Services.AddSingleton<Greeter>();
 builder.Services.AddSymphainy(symphainy => symphainy.AddSaga<WelcomeSaga>("demo.welcome"));
 

@@ -22,14 +22,17 @@ public sealed class QuickStartSampleTests
             WorkingDirectory = Directory.CreateTempSubdirectory("symphainy-quickstart").FullName,
         };
         using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync();
         var output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        var logs = await errors;
 
-        process.ExitCode.Should().Be(0, output + await process.StandardError.ReadToEndAsync());
+        process.ExitCode.Should().Be(0, output + logs);
         output.Should().Contain("Registered planes:").And.MatchRegex(@"\n\s+Runtime\s+Symphainy\.Runtime");
         output.Should().MatchRegex(@"StepCompleted\s+normalize").And.MatchRegex(@"StepCompleted\s+greet").And.MatchRegex(@"StepCompleted\s+measure");
         output.Should().Contain("Saga Completed: Welcome, Ada! (13 characters)");
-        output.Should().Contain("\"Category\":\"Symphainy.Hosting.RuntimeLifecycle\"", "logs are JSON lines");
+        output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().NotContain(l => l.StartsWith('{'), "logs go to stderr, not between the lines the sample prints");
+        logs.Should().Contain("\"Category\":\"Symphainy.Hosting.RuntimeLifecycle\"", "logs are JSON lines");
     }
 
 #if DEBUG
