@@ -53,9 +53,11 @@ public sealed class SagaDefinition
             throw new SymphainyException(ErrorCodes.SagaInvalidDefinition, $"A saga definition needs a name and a version of at least 1 (got '{name}' v{version}).");
         }
 
+        // Built once: creating the orchestrator through ActivatorUtilities on every run matched constructors each time.
+        var factory = ActivatorUtilities.CreateFactory<TOrchestrator>(Type.EmptyTypes);
         return new SagaDefinition(name.Trim().ToLowerInvariant(), version, typeof(TOrchestrator), typeof(TInput), typeof(TOutput), retry ?? RetryPolicy.Default, async (services, context, input) =>
         {
-            var orchestrator = ActivatorUtilities.GetServiceOrCreateInstance<TOrchestrator>(services);
+            var orchestrator = services.GetService<TOrchestrator>() ?? factory(services, null);
             var typedInput = input.Deserialize<TInput>(SymphainyJson.Options)!;
             var output = await orchestrator.RunAsync(context, typedInput).ConfigureAwait(true);
             return JsonSerializer.SerializeToElement(output, SymphainyJson.Options);

@@ -12,6 +12,7 @@ public sealed class SagaDefinitionCatalog : ICapabilityResolver
 {
     private readonly Dictionary<string, SortedDictionary<int, SagaDefinition>> _definitions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SagaDefinition> _latest = new(StringComparer.Ordinal);
+    private readonly Dictionary<SagaDefinition, CapabilityResolution> _resolutions = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Creates the catalog from the registered definitions.</summary>
     /// <param name="definitions">The definitions; a name and version may appear once.</param>
@@ -35,6 +36,10 @@ public sealed class SagaDefinitionCatalog : ICapabilityResolver
         foreach (var (name, versions) in _definitions)
         {
             _latest[name] = versions.Values.Last();
+            foreach (var definition in versions.Values)
+            {
+                _resolutions[definition] = new CapabilityResolution(definition.Name, definition.Version, definition.Name, definition.Version, payload => Validate(definition, payload));
+            }
         }
     }
 
@@ -53,7 +58,12 @@ public sealed class SagaDefinitionCatalog : ICapabilityResolver
     public CapabilityResolution? Resolve(string intentType, int? version)
     {
         var definition = Find(intentType, version);
-        return definition is null ? null : new CapabilityResolution(definition.Name, definition.Version, definition.Name, definition.Version, payload => Validate(definition, payload));
+        if (definition is null)
+        {
+            return null;
+        }
+
+        return _resolutions[definition];
     }
 
     private static IReadOnlyList<string> Validate(SagaDefinition definition, JsonElement payload)

@@ -398,8 +398,9 @@ public sealed partial class SagaEngine : ISagaEngine, ISagaHost, IHostedService,
             _ => ExecutionEventKind.SagaFailed,
         };
         await RecordCoreAsync(run, WalRecordKind.SagaEnded, SagaRecords.Ended(run.Definition, state, output, error), kind, null).ConfigureAwait(true);
-        Retire(run.Snapshot());
-        run.Completion.TrySetResult(run.Snapshot());
+        var snapshot = run.Snapshot();
+        Retire(snapshot);
+        run.Completion.TrySetResult(snapshot);
         if (Interlocked.Increment(ref _endedSinceCheckpoint) % CheckpointEvery == 0)
         {
             await CheckpointQuietlyAsync().ConfigureAwait(true);
