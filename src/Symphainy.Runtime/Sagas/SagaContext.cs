@@ -180,7 +180,7 @@ public sealed class SagaContext
 
             waits.Add(Task.Delay(Timeout.InfiniteTimeSpan, _host.Time, linked.Token));
             await Task.WhenAny(waits).ConfigureAwait(true);
-            ThrowIfStoppingOrCancelled();
+            ThrowIfCancelled();
             if (!arrived.IsCompleted && deadline is { } end && _host.Time.GetUtcNow() >= end)
             {
                 if (_run.TryTake(name, out var late, out _))
@@ -247,7 +247,7 @@ public sealed class SagaContext
                 }
                 catch (OperationCanceledException)
                 {
-                    ThrowIfStoppingOrCancelled();
+                    ThrowIfCancelled();
                 }
 
                 continue;
@@ -301,16 +301,6 @@ public sealed class SagaContext
         }
     }
 
-    private void ThrowIfStoppingOrCancelled()
-    {
-        if (_host.Stopping.IsCancellationRequested)
-        {
-            throw new SagaSuspendedException();
-        }
-
-        _run.Cancellation.Token.ThrowIfCancellationRequested();
-    }
-
     private async Task WaitUntilAsync(DateTimeOffset due, string name)
     {
         var left = due - _host.Time.GetUtcNow();
@@ -328,7 +318,7 @@ public sealed class SagaContext
         }
         catch (OperationCanceledException)
         {
-            ThrowIfStoppingOrCancelled();
+            ThrowIfCancelled();
             throw;
         }
 

@@ -138,6 +138,4 @@ internal static class SagaRecords
         using var document = JsonDocument.Parse(payload);
         return document.RootElement.Clone();
     }
-
-    public static JsonElement Serialize<T>(T value) => JsonSerializer.SerializeToElement(value, SymphainyJson.Options);
 }
