@@ -11,10 +11,12 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class RuntimeSymphainyBuilderExtensions
 {
     /// <summary>
-    /// Adds the Runtime: clock (<see cref="TimeProvider.System"/> unless one is registered), randomness,
-    /// id generation and <see cref="SymphainyOptions"/> bound from the <c>Symphainy</c> configuration section
-    /// and validated when the host starts. Safe to call more than once; every service can be replaced by
-    /// registering your own first.
+    /// Adds the Runtime: clock (<see cref="TimeProvider.System"/>), randomness, id generation, the write-ahead log,
+    /// the in-memory state surface, sessions, intake and the saga engine, and <see cref="SymphainyOptions"/> bound from
+    /// the <c>Symphainy</c> configuration section and validated when the host starts. Safe to call more than once. The
+    /// ports, the clock, randomness, the capability resolver and sessions are registered as defaults
+    /// (<see cref="ServiceSlots.AddDefault"/>): one the host registers, before or after this call, or a provider package
+    /// chooses (<see cref="ServiceSlots.Choose"/>) is used instead.
     /// </summary>
     /// <param name="builder">The Symphainy builder.</param>
     /// <param name="configure">Optional code configuration, applied after configuration binding.</param>
@@ -43,8 +45,8 @@ public static class RuntimeSymphainyBuilderExtensions
             .BindConfiguration(SymphainyOptions.SectionName)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SymphainyOptions>, AnnotatedOptionsValidator<SymphainyOptions>>());
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IRandomSource>(SystemRandomSource.Instance);
+        services.AddDefault(ServiceDescriptor.Singleton(TimeProvider.System));
+        services.AddDefault(ServiceDescriptor.Singleton<IRandomSource>(SystemRandomSource.Instance));
         services.TryAddSingleton<IdGenerator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RuntimeLifecycle>());
         services.AddWriteAheadLog();

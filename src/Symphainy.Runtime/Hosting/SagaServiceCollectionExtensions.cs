@@ -15,8 +15,8 @@ internal static class SagaServiceCollectionExtensions
     {
         services.TryAddSingleton<SagaScheduler>();
         services.TryAddSingleton<SagaDefinitionCatalog>();
-        services.TryAddSingleton<ICapabilityResolver>(sp => sp.GetRequiredService<SagaDefinitionCatalog>());
-        services.TryAddSingleton<IExecutionEventBus>(_ => new InProcessExecutionEventBus());
+        services.AddDefault(ServiceDescriptor.Singleton<ICapabilityResolver>(sp => sp.GetRequiredService<SagaDefinitionCatalog>()));
+        services.AddDefault(ServiceDescriptor.Singleton<IExecutionEventBus>(_ => new InProcessExecutionEventBus()));
         services.TryAddSingleton<SagaEngine>();
         services.TryAddSingleton<ISagaEngine>(sp => sp.GetRequiredService<SagaEngine>());
         services.AddSingleton<IWalRetentionHold>(sp => sp.GetRequiredService<SagaEngine>());

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,12 +7,15 @@ using Symphainy.Wal;
 
 namespace Symphainy.Hosting;
 
-/// <summary>Registers the write-ahead log chosen by <c>Symphainy:Wal:Provider</c>.</summary>
+/// <summary>
+/// Registers the default write-ahead log: the built-in log named by <c>Symphainy:Wal:Provider</c>. A provider package
+/// replaces it by choosing its own (<see cref="ServiceSlots.Choose"/>), a host by registering its own.
+/// </summary>
 internal static class WalServiceCollectionExtensions
 {
     public static IServiceCollection AddWriteAheadLog(this IServiceCollection services)
     {
-        services.TryAddSingleton<IWriteAheadLog>(sp =>
+        services.AddDefault(ServiceDescriptor.Singleton<IWriteAheadLog>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SymphainyOptions>>().Value;
             var time = sp.GetRequiredService<TimeProvider>();
@@ -35,7 +37,7 @@ internal static class WalServiceCollectionExtensions
                 ArchiveDirectory = string.IsNullOrWhiteSpace(wal.ArchiveDirectory) ? null : DataPaths.UnderDataDirectory(options, environment, wal.ArchiveDirectory),
             };
             return new FileWriteAheadLog(resolved.Directory, resolved, time, sp.GetService<ILogger<FileWriteAheadLog>>());
-        });
+        }));
         return services;
     }
 }
