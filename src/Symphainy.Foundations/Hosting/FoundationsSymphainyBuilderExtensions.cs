@@ -16,9 +16,10 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class FoundationsSymphainyBuilderExtensions
 {
     /// <summary>
-    /// Adds Foundations: the <see cref="Curator"/> as the capability resolver intake uses (replacing the Runtime's
-    /// name-to-saga default; register your own resolver afterwards to replace it), the WAL-to-graph projector, and
-    /// the file blob store under <c>{DataDirectory}/blobs</c>. Adds the Runtime if it is not there. Safe to call twice.
+    /// Adds Foundations: the <see cref="Curator"/> as the default capability resolver intake uses (in place of the
+    /// Runtime's name-to-saga default; an <see cref="ICapabilityResolver"/> the host registers, before or after this
+    /// call, or a provider package chooses, is used instead), the WAL-to-graph projector, and the file blob store under
+    /// <c>{DataDirectory}/blobs</c>. Adds the Runtime if it is not there. Safe to call twice.
     /// </summary>
     /// <param name="builder">The Symphainy builder.</param>
     /// <returns>The same builder.</returns>
@@ -33,7 +34,7 @@ public static class FoundationsSymphainyBuilderExtensions
 
         var services = builder.Services;
         services.TryAddSingleton<Curator>();
-        services.Replace(ServiceDescriptor.Singleton<ICapabilityResolver>(sp => sp.GetRequiredService<Curator>()));
+        services.AddDefault(ServiceDescriptor.Singleton<ICapabilityResolver>(sp => sp.GetRequiredService<Curator>()));
         services.TryAddSingleton<IBlobStore>(sp => new FileBlobStore(DataPaths.UnderDataDirectory(
             sp.GetRequiredService<IOptions<SymphainyOptions>>().Value, sp.GetService<IHostEnvironment>(), "blobs")));
         services.TryAddSingleton<StateGraphProjector>();
