@@ -8,7 +8,10 @@ public static class SymphainyServiceCollectionExtensions
     /// <summary>
     /// Adds Symphainy with every plane on the embedded defaults (file write-ahead log, SQLite state graph and
     /// in-memory hot state under the data directory), after letting <paramref name="configure"/> add realms,
-    /// switch providers or override services. Safe to call more than once: each plane registers once.
+    /// choose providers or register services of your own. A host's choice wins: a port, clock, randomness source,
+    /// capability resolver or session registry the host registers (before this call, in <paramref name="configure"/>
+    /// or after it) or a provider package chooses (in <paramref name="configure"/> or on the returned builder) is
+    /// used instead of the default. Safe to call more than once: each plane registers once.
     /// Settings bind from the <c>Symphainy</c> configuration section and are validated when the host starts.
     /// </summary>
     /// <param name="services">The host's services.</param>
@@ -21,7 +24,7 @@ public static class SymphainyServiceCollectionExtensions
         configure?.Invoke(builder);
         builder.AddRuntime();
         builder.AddFoundations();
-        builder.UseSqliteStateGraph();
+        builder.AddSqliteStateGraphAsDefault();
         return builder;
     }
 }
