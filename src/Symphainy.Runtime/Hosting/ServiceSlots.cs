@@ -22,7 +22,8 @@ public static class ServiceSlots
     /// <summary>
     /// Registers <paramref name="descriptor"/> as a plane's default for its service type: it replaces an earlier default
     /// of that type (a plane registers its defaults after the planes it builds on, so the higher plane's wins), and is
-    /// not added at all when the host or a provider package registered that type, before or after.
+    /// not added when the host or a provider package already registered that type. One they register later wins over
+    /// it anyway, because the last registration wins.
     /// </summary>
     /// <param name="services">The host's services.</param>
     /// <param name="descriptor">The default registration.</param>
