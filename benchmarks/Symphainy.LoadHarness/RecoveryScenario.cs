@@ -62,13 +62,9 @@ internal sealed class RecoveryScenario : IScenario
         new SymphainyBuilder(builder.Services).AddRuntime().AddSaga<SagaScenario.ThreeSteps>("bench.three_steps");
         using var host = builder.Build();
         await host.StartAsync();
-        var engine = host.Services.GetRequiredService<SagaEngine>();
-        await engine.Ready;
-        rows.Add(Row("engine-replay-until-ready", records, clock.Elapsed));
-        while (engine.ActiveCount > 0)
-        {
-            await Task.Delay(10);
-        }
+        var engine = host.Services.GetRequiredService<ISagaEngine>();
+        rows.Add(Row("engine-replay-until-ready", records, clock.Elapsed)); // StartAsync returns once recovery is done
+        await engine.WhenIdleAsync();
 
         rows.Add(Row("engine-replay-and-resume-10k", records, clock.Elapsed));
         await host.StopAsync();

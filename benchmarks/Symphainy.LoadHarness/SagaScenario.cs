@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Symphainy.Hosting;
 using Symphainy.Intake;
 using Symphainy.Sagas;
+using Symphainy.Wal;
 
 namespace Symphainy.LoadHarness;
 
@@ -63,7 +64,7 @@ internal sealed class SagaScenario : IScenario
 
                 // Retention: after a checkpoint, what stays on the heap per completed saga (the engine keeps the
                 // last Symphainy:Sagas:EndedSagasKept ended sagas for queries; everything else must go).
-                await host.Services.GetRequiredService<SagaEngine>().CheckpointAsync();
+                await host.Services.GetRequiredService<IWalRetention>().CheckpointAsync();
                 var retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
                 _retained[durable ? "durable" : "in-memory"] = (retained, Interlocked.Read(ref completed));
 

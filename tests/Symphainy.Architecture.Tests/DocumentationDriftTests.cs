@@ -27,6 +27,32 @@ public sealed partial class DocumentationDriftTests
     }
 
     [Fact]
+    public void Every_catalogued_code_is_used_and_every_code_used_is_catalogued()
+    {
+        var fields = Packages.SelectMany(a => a.GetExportedTypes())
+            .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.FieldType == typeof(ErrorCode)))
+            .ToArray();
+        var codes = fields.Select(f => ((ErrorCode)f.GetValue(null)!).Code).ToHashSet();
+        var areas = codes.Select(c => c[..c.IndexOf('.')]).ToHashSet();
+        var sources = Directory.GetFiles(Path.Combine(RepoRoot(), "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(f => (Path: f, Text: File.ReadAllText(f)))
+            .ToArray();
+        codes.Should().Contain("wal.corrupt_record").And.Contain("saga.compensation_failed");
+
+        // Declared but never raised: a code clients are told to expect that cannot happen.
+        var unused = fields.Where(f => !sources.Any(s => !s.Text.Contains($"ErrorCode {f.Name} =", StringComparison.Ordinal)
+            && Regex.IsMatch(s.Text, $@"\b{f.Name}\b"))).Select(f => f.Name);
+        unused.Should().BeEmpty("every catalogued code is raised somewhere in src/");
+
+        // Raised (or compared) as a literal but missing from the catalogue: a code nobody documented.
+        var literals = sources.SelectMany(s => CodeLiteral().Matches(s.Text).Select(m => (s.Path, Code: m.Groups[1].Value)))
+            .Where(l => areas.Contains(l.Code[..l.Code.IndexOf('.')]) && !codes.Contains(l.Code))
+            .Select(l => $"{Path.GetFileName(l.Path)}: {l.Code}");
+        literals.Should().BeEmpty("a string that looks like an error code of a known area must be a catalogued code");
+    }
+
+    [Fact]
     public void Docs_configuration_lists_exactly_the_settings_of_every_package()
     {
         var settings = Packages.SelectMany(a => a.GetExportedTypes())
@@ -38,7 +64,7 @@ public sealed partial class DocumentationDriftTests
         FirstColumn("docs/configuration.md").Should().BeEquivalentTo(settings, "docs/configuration.md lists every setting and nothing else");
     }
 
-    private static string[] FirstColumn(string relative)
+    private static string RepoRoot()
     {
         var root = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(root, "Symphainy.sln")))
@@ -46,8 +72,16 @@ public sealed partial class DocumentationDriftTests
             root = Path.GetDirectoryName(root)!;
         }
 
-        return File.ReadAllLines(Path.Combine(root, relative)).Select(l => FirstCell().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToArray();
+        return root;
     }
+
+    private static string[] FirstColumn(string relative)
+    {
+        return File.ReadAllLines(Path.Combine(RepoRoot(), relative)).Select(l => FirstCell().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToArray();
+    }
+
+    [GeneratedRegex(@"""([a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)""")]
+    private static partial Regex CodeLiteral();
 
     [GeneratedRegex(@"^\|\s*`([^`]+)`\s*\|")]
     private static partial Regex FirstCell();

@@ -77,7 +77,7 @@ public static class SagaWorkload
     private static async Task SignalLaterAsync(IIntentIntake intake, SagaId saga)
     {
         await Task.Delay(20);
-        await intake.SubmitAsync(new Intent(IntentIntake.SignalIntentType, Tenant, JsonSerializer.SerializeToElement(new { sagaId = saga.ToString(), name = "go", value = "signalled" })));
+        await intake.SubmitAsync(new Intent(BuiltInIntents.Signal, Tenant, JsonSerializer.SerializeToElement(new { sagaId = saga.ToString(), name = "go", value = "signalled" })));
     }
 
     public sealed record CrashInput(string Key);

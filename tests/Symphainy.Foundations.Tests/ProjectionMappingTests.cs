@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 using Symphainy.Projection;
 using Symphainy.State;
 using Symphainy.Wal;
+using Symphainy.Wal.Records;
 
 namespace Symphainy.Foundations.Tests;
 
@@ -17,10 +18,13 @@ public sealed class ProjectionMappingTests
         var (tenant, session, intent, saga) = (ids.Next<TenantId>(), ids.Next<SessionId>(), ids.Next<IntentId>(), ids.Next<SagaId>());
         var wal = new InMemoryWriteAheadLog(time);
         byte[] Json(object value) => JsonSerializer.SerializeToUtf8Bytes(value);
-        await wal.AppendAsync(new WalEntry(WalRecordKind.SessionStarted, tenant, Json(new { }), session));
-        await wal.AppendAsync(new WalEntry(WalRecordKind.IntentReceived, tenant, Json(new { t = "insights.assess", d = "insights.assess", v = 1, p = new { } }), session, saga, intent));
-        await wal.AppendAsync(new WalEntry(WalRecordKind.SagaStarted, tenant, Json(new { d = "insights.assess", v = 1 }), session, saga, intent));
-        await wal.AppendAsync(new WalEntry(WalRecordKind.AgentOutput, tenant, Json(new { i = 0, n = "explain", k = "agent", r = new { story = "3 nulls" } }), session, saga, intent));
+        async Task Append(WalPayload payload, SagaId? of = null, IntentId? by = null) =>
+            await wal.AppendAsync(new WalEntry(payload.Kind, tenant, WalPayloadCodec.Encode(payload), session, of, by));
+        var now = time.GetUtcNow();
+        await Append(new SessionPayload(now, now.AddHours(1), null, TimeSpan.FromHours(1), new Dictionary<string, string>()));
+        await Append(new IntentReceivedPayload("insights.assess", "insights.assess", 1, Json(new { })), saga, intent);
+        await Append(new SagaStartedPayload("insights.assess", 1), saga, intent);
+        await Append(new StepCompletedPayload(0, "explain", StepKind.Agent, Json(new { story = "3 nulls" })), saga, intent);
         var graph = new InMemoryStateGraph();
         var projector = new StateGraphProjector(wal, graph, NullLogger<StateGraphProjector>.Instance);
 

@@ -1,3 +1,4 @@
+using Symphainy.Sessions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -95,6 +96,7 @@ public sealed class AddSymphainyTests : IDisposable
     public async Task The_embedded_default_is_a_file_log_under_the_data_directory_that_survives_a_restart()
     {
         var tenant = new IdGenerator(TimeProvider.System, new SeededRandomSource(1)).Next<TenantId>();
+        Session? session = null;
         for (var restart = 0; restart < 2; restart++)
         {
             var builder = NewBuilder();
@@ -104,7 +106,18 @@ public sealed class AddSymphainyTests : IDisposable
             var wal = host.Services.GetRequiredService<IWriteAheadLog>();
             var file = wal.Should().BeOfType<FileWriteAheadLog>().Subject;
             file.Directory.Should().Be(Path.Combine(_contentRoot.FullName, "symphainy-data", "wal"));
-            (await wal.AppendAsync(new WalEntry(WalRecordKind.SessionStarted, tenant, "{}"u8.ToArray()))).Should().Be(restart + 1);
+            var sessions = host.Services.GetRequiredService<ISessionRegistry>();
+            if (session is null)
+            {
+                session = await sessions.CreateAsync(tenant);
+                wal.NextPosition.Should().Be(2, "the session's start is the log's first record");
+            }
+            else
+            {
+                wal.NextPosition.Should().Be(2, "the record of the first run is still there");
+                (await sessions.GetOpenAsync(tenant, session.Id)).Id.Should().Be(session.Id, "sessions are restored from the log");
+            }
+
             await host.StopAsync();
         }
     }

@@ -246,15 +246,20 @@ public sealed class HostChoiceTests : IDisposable
         return builder;
     }
 
-    private static SessionRegistry NewSessionRegistry()
+    private static ISessionRegistry NewSessionRegistry() => new HostSessions();
+
+    /// <summary>A host's own registry; only its identity matters here.</summary>
+    private sealed class HostSessions : ISessionRegistry
     {
-        var time = new FakeTimeProvider();
-        return new SessionRegistry(
-            new InMemoryHotStateStore(time),
-            new InMemoryWriteAheadLog(time),
-            new IdGenerator(time, new SeededRandomSource(3)),
-            time,
-            Options.Create(new SymphainyOptions()));
+        public ValueTask<Session> CreateAsync(TenantId tenant, TimeSpan? ttl = null, IReadOnlyDictionary<string, string>? attributes = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public ValueTask<Session?> GetAsync(TenantId tenant, SessionId id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public ValueTask<Session> GetOpenAsync(TenantId tenant, SessionId id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public ValueTask<Session> TouchAsync(TenantId tenant, SessionId id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public ValueTask<bool> EndAsync(TenantId tenant, SessionId id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }
 
     private sealed class NoCapabilities : ICapabilityResolver

@@ -1,15 +1,17 @@
 using System.Text.Json;
+using Symphainy.Sagas;
 using Symphainy.State;
 using Symphainy.Wal;
+using Symphainy.Wal.Records;
 
 namespace Symphainy.Projection;
 
 /// <summary>
-/// How a log record becomes graph nodes and lineage edges (cause to effect):
+/// How a log record (decoded by <see cref="WalPayloadCodec"/>) becomes graph nodes and lineage edges (cause to effect):
 /// session <c>submitted</c> intent, intent <c>started</c> saga, saga <c>ran</c> step, step <c>produced</c> fact
-/// (a step's result) or artifact (an agent's output, a saga's output). Node ids are the typed ids' string forms;
-/// a step is <c>{saga}/step/{index}</c>, its result <c>{saga}/fact/{index}</c> or <c>{saga}/artifact/{index}</c>,
-/// and a saga's output <c>{saga}/output</c>. A node's time is its record's time, so a rebuild gives the same graph.
+/// (a step's result) or artifact (an agent's output, a saga's output). Node ids and saga node properties follow
+/// <see cref="ExecutionGraph"/> and <see cref="SagaNodeProperties"/>, which the Runtime reads ended sagas back
+/// through. A node's time is its record's time, so a rebuild gives the same graph.
 /// </summary>
 public static class WalGraphMapping
 {
@@ -24,69 +26,67 @@ public static class WalGraphMapping
         ArgumentNullException.ThrowIfNull(edges);
         var tenant = record.Tenant;
         var at = record.Timestamp;
-        void Node(string id, GraphNodeKind kind, object properties) =>
-            nodes[(tenant, id)] = new GraphNode(tenant, id, kind, JsonSerializer.SerializeToElement(properties), at);
+        void Node(string id, GraphNodeKind kind, JsonElement properties) => nodes[(tenant, id)] = new GraphNode(tenant, id, kind, properties, at);
         void Edge(string from, string to, string relation) => edges.Add(new GraphEdge(tenant, from, to, relation));
 
-        using var document = record.Payload.IsEmpty ? null : JsonDocument.Parse(record.Payload);
-        var payload = document?.RootElement ?? default;
-        string? Text(string name) => payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
-        int Number(string name) => payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : 0;
-        JsonElement? Value(string name) => payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty(name, out var p) ? p.Clone() : null;
-
-        var saga = record.Saga?.ToString();
-        switch (record.Kind)
+        var saga = record.Saga;
+        switch (WalPayloadCodec.Decode(record))
         {
-            case WalRecordKind.SessionStarted when record.Session is { } session:
-                Node(session.ToString(), GraphNodeKind.Session, new { state = "open", position = record.Position });
+            case SessionPayload session when record.Session is { } id:
+                Node(id.ToString(), GraphNodeKind.Session, Properties(new { state = session.EndedAt is null ? "open" : "ended", position = record.Position }));
                 break;
-            case WalRecordKind.SessionEnded when record.Session is { } session:
-                Node(session.ToString(), GraphNodeKind.Session, new { state = "ended", position = record.Position });
-                break;
-            case WalRecordKind.IntentReceived when record.Intent is { } intent:
-                Node(intent.ToString(), GraphNodeKind.Intent, new { type = Text("t"), definition = Text("d"), version = Number("v"), position = record.Position });
+            case IntentReceivedPayload intent when record.Intent is { } intentId:
+                Node(intentId.ToString(), GraphNodeKind.Intent, Properties(new { type = intent.IntentType, definition = intent.Definition, version = intent.Version, position = record.Position }));
                 if (record.Session is { } from)
                 {
-                    Edge(from.ToString(), intent.ToString(), "submitted");
+                    Edge(from.ToString(), intentId.ToString(), "submitted");
                 }
 
-                if (saga is not null)
+                if (saga is { } startedSaga)
                 {
-                    Edge(intent.ToString(), saga, "started");
-                }
-
-                break;
-            case WalRecordKind.SagaStarted when saga is not null:
-                Node(saga, GraphNodeKind.Saga, new { definition = Text("d"), version = Number("v"), state = "Running" });
-                break;
-            case WalRecordKind.StepCompleted or WalRecordKind.AgentOutput when saga is not null:
-                var index = Number("i");
-                var step = $"{saga}/step/{index}";
-                Node(step, GraphNodeKind.Step, new { name = Text("n"), kind = Text("k"), index, state = "completed" });
-                Edge(saga, step, "ran");
-                if (Value("r") is { } result)
-                {
-                    var agent = record.Kind == WalRecordKind.AgentOutput;
-                    var produced = $"{saga}/{(agent ? "artifact" : "fact")}/{index}";
-                    Node(produced, agent ? GraphNodeKind.Artifact : GraphNodeKind.Fact, new { step = Text("n"), value = result });
-                    Edge(step, produced, "produced");
+                    Edge(intentId.ToString(), ExecutionGraph.SagaNode(startedSaga), "started");
                 }
 
                 break;
-            case WalRecordKind.StepFailed when saga is not null:
-                var failed = $"{saga}/step/{Number("i")}";
-                Node(failed, GraphNodeKind.Step, new { name = Text("n"), index = Number("i"), state = "failed", attempts = Number("a"), code = Text("c"), message = Text("m") });
-                Edge(saga, failed, "ran");
+            case SagaStartedPayload started when saga is { } id:
+                Node(ExecutionGraph.SagaNode(id), GraphNodeKind.Saga, new SagaNodeProperties(started.Definition, started.Version, SagaState.Running).ToJson());
                 break;
-            case WalRecordKind.SagaEnded when saga is not null:
-Node(saga, GraphNodeKind.Saga, new { definition = Text("d"), version = Number("v"), state = Text("s"), code = Text("c"), message = Text("m") });
-                if (Value("o") is { } output)
+            case StepCompletedPayload step when saga is { } id:
+                var stepNode = ExecutionGraph.StepNode(id, step.Index);
+                Node(stepNode, GraphNodeKind.Step, Properties(new { name = step.Name, kind = step.StepKind.ToString().ToLowerInvariant(), index = step.Index, state = "completed" }));
+                Edge(ExecutionGraph.SagaNode(id), stepNode, "ran");
+                if (step.Result is { } result)
                 {
-                    Node($"{saga}/output", GraphNodeKind.Artifact, new { value = output });
-                    Edge(saga, $"{saga}/output", "produced");
+                    var agent = step.StepKind == StepKind.Agent;
+                    var produced = ExecutionGraph.ProducedNode(id, step.Index, agent);
+                    Node(produced, agent ? GraphNodeKind.Artifact : GraphNodeKind.Fact, Properties(new { step = step.Name, value = Json(result) }));
+                    Edge(stepNode, produced, "produced");
+                }
+
+                break;
+            case StepFailedPayload failed when saga is { } id:
+                var failedNode = ExecutionGraph.StepNode(id, failed.Index);
+                Node(failedNode, GraphNodeKind.Step, Properties(new { name = failed.Name, index = failed.Index, state = "failed", attempts = failed.Attempt, code = failed.Error.Code, message = failed.Error.Message }));
+                Edge(ExecutionGraph.SagaNode(id), failedNode, "ran");
+                break;
+            case SagaEndedPayload ended when saga is { } id:
+                var error = ended.Error;
+                Node(ExecutionGraph.SagaNode(id), GraphNodeKind.Saga, new SagaNodeProperties(ended.Definition, ended.Version, ended.State, error?.Code, error?.Kind, error?.Message, error?.Step).ToJson());
+                if (ended.Output is { } output)
+                {
+                    Node(ExecutionGraph.OutputNode(id), GraphNodeKind.Artifact, Properties(new { value = Json(output) }));
+                    Edge(ExecutionGraph.SagaNode(id), ExecutionGraph.OutputNode(id), "produced");
                 }
 
                 break;
         }
+    }
+
+    private static JsonElement Properties<T>(T value) => JsonSerializer.SerializeToElement(value);
+
+    private static JsonElement Json(ReadOnlyMemory<byte> utf8)
+    {
+        using var document = JsonDocument.Parse(utf8);
+        return document.RootElement.Clone();
     }
 }

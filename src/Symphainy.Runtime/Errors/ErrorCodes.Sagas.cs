@@ -66,4 +66,34 @@ public static partial class ErrorCodes
     public static readonly ErrorCode HostNotStarted = new(
         "host.not_started", ErrorKind.Platform, isRetryable: true,
         "The host has not started Symphainy yet (IHost.StartAsync or app.Run), so nothing can be recorded or run. Start the host first.");
+
+    /// <summary>The host is stopping: intake accepts nothing more until it starts again.</summary>
+    public static readonly ErrorCode HostStopping = new(
+        "host.stopping", ErrorKind.Platform, isRetryable: true,
+        "The host is stopping, so intake accepts no new work. Nothing was recorded for this request: retry it (with the same idempotency key) against a running host.");
+
+    /// <summary>A step threw an exception that is not a <see cref="SymphainyException"/>.</summary>
+    public static readonly ErrorCode StepUnhandledException = new(
+        "step.unhandled_exception", ErrorKind.Platform, isRetryable: true,
+        "A saga step threw an exception that is not a SymphainyException. It counts as a retryable platform error; the message names the exception type. Throw a SymphainyException with a code of your realm to say what went wrong.");
+
+    /// <summary>A step's result could not be recorded: larger than the log takes, or not serializable.</summary>
+    public static readonly ErrorCode StepResultNotRecordable = new(
+        "step.result_not_recordable", ErrorKind.Domain, isRetryable: false,
+        "A step's result (or a saga's output) could not be recorded: it is larger than Symphainy:Wal:MaxRecordBytes, or it cannot be serialized to JSON (nested deeper than 64 levels, cycles, unsupported types). Return a smaller result, such as a blob reference, or raise the limit.");
+
+    /// <summary>An orchestrator threw an exception that is not a <see cref="SymphainyException"/>.</summary>
+    public static readonly ErrorCode SagaUnhandledException = new(
+        "saga.unhandled_exception", ErrorKind.Platform, isRetryable: false,
+        "The orchestrator itself (not a step) threw an exception that is not a SymphainyException; the saga failed after compensation. The message names the exception type.");
+
+    /// <summary>A compensation threw.</summary>
+    public static readonly ErrorCode SagaCompensationFailed = new(
+        "saga.compensation_failed", ErrorKind.Platform, isRetryable: false,
+        "Compensating a completed step threw. The failure is recorded and the other compensations still run; undo the step's effect by hand if it matters.");
+
+    /// <summary>A watch asked for a log position that cannot exist.</summary>
+    public static readonly ErrorCode EventsInvalidPosition = new(
+        "events.invalid_position", ErrorKind.Domain, isRetryable: false,
+        "An execution event stream was asked to start at a position below 1. Positions start at 1; pass the last position seen plus one to resume.");
 }

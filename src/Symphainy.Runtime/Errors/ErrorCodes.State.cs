@@ -17,10 +17,6 @@ public static partial class ErrorCodes
         "session.not_found", ErrorKind.Domain, isRetryable: false,
         "No session with this id exists in this tenant. Create a session first, and use it within the tenant that created it.");
 
-    /// <summary>The session's time to live has passed.</summary>
-    public static readonly ErrorCode SessionExpired = new(
-        "session.expired", ErrorKind.Domain, isRetryable: false,
-        "The session expired. Create a new session; touch a session to keep it alive while it is used.");
 
     /// <summary>The session was ended.</summary>
     public static readonly ErrorCode SessionEnded = new(

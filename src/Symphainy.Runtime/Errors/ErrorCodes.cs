@@ -13,10 +13,6 @@ public static partial class ErrorCodes
         "id.invalid", ErrorKind.Domain, isRetryable: false,
         "A string or Guid is not a valid typed id. Pass the id exactly as the platform returned it.");
 
-    /// <summary>One or more configuration settings are missing or invalid.</summary>
-    public static readonly ErrorCode InvalidConfiguration = new(
-        "config.invalid", ErrorKind.Platform, isRetryable: false,
-        "One or more settings are missing or invalid; the message names each one and what to set.");
 
     private static IReadOnlyList<ErrorCode>? s_all;
 

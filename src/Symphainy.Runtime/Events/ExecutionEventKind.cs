@@ -1,6 +1,6 @@
 namespace Symphainy.Events;
 
-/// <summary>What an execution event reports.</summary>
+/// <summary>What an execution event reports. Every kind is derived from a log record (<see cref="ExecutionEventMapping"/>).</summary>
 public enum ExecutionEventKind
 {
     /// <summary>An intent was accepted and recorded.</summary>
@@ -12,7 +12,7 @@ public enum ExecutionEventKind
     /// <summary>A step completed.</summary>
     StepCompleted,
 
-    /// <summary>A step attempt failed (it may be retried).</summary>
+    /// <summary>A step attempt failed (it may be retried), a signal wait timed out, or a compensation failed.</summary>
     StepFailed,
 
     /// <summary>An agent produced an artifact.</summary>
@@ -35,4 +35,7 @@ public enum ExecutionEventKind
 
     /// <summary>The saga was cancelled.</summary>
     SagaCancelled,
+
+    /// <summary>Cancellation of the saga was requested; it stops at its current wait or next step.</summary>
+    CancelRequested,
 }

@@ -18,6 +18,9 @@ public sealed class InProcessExecutionEventBus : IExecutionEventBus
         _capacity = capacity;
     }
 
+    /// <summary>Whether anyone subscribed: with nobody listening, publishers may skip building events.</summary>
+    public bool HasSubscribers => Volatile.Read(ref _subscribers).Length > 0;
+
     /// <inheritdoc/>
     public ValueTask PublishAsync(ExecutionEvent executionEvent, CancellationToken cancellationToken = default)
     {

@@ -4,7 +4,9 @@ using Microsoft.Extensions.Hosting;
 using Symphainy.Events;
 using Symphainy.Intake;
 using Symphainy.Sagas;
+using Symphainy.Sagas.Internal;
 using Symphainy.Wal;
+using Symphainy.Wal.Internal;
 
 namespace Symphainy.Hosting;
 
@@ -17,9 +19,19 @@ internal static class SagaServiceCollectionExtensions
         services.TryAddSingleton<SagaDefinitionCatalog>();
         services.AddDefault(ServiceDescriptor.Singleton<ICapabilityResolver>(sp => sp.GetRequiredService<SagaDefinitionCatalog>()));
         services.AddDefault(ServiceDescriptor.Singleton<IExecutionEventBus>(_ => new InProcessExecutionEventBus()));
+        services.TryAddSingleton<SagaStore>();
+        services.TryAddSingleton<LogRetention>();
+        services.TryAddSingleton<IWalRetention>(sp => sp.GetRequiredService<LogRetention>());
+        services.TryAddSingleton<SagaExecutor>();
+        services.TryAddSingleton<SagaRecovery>();
+        services.TryAddSingleton<ExecutionEventPublisher>();
         services.TryAddSingleton<SagaEngine>();
         services.TryAddSingleton<ISagaEngine>(sp => sp.GetRequiredService<SagaEngine>());
-        services.AddSingleton<IWalRetentionHold>(sp => sp.GetRequiredService<SagaEngine>());
+        services.TryAddSingleton<ISagaLauncher>(sp => sp.GetRequiredService<SagaEngine>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWalRetentionHold, SagaStore>(sp => sp.GetRequiredService<SagaStore>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWalRetentionHold, ExecutionEventPublisher>(sp => sp.GetRequiredService<ExecutionEventPublisher>()));
+        services.TryAddSingleton<IdempotencyKeys>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRecoveryParticipant, IdempotencyKeys>(sp => sp.GetRequiredService<IdempotencyKeys>()));
         services.TryAddSingleton<IIntentIntake, IntentIntake>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SagaEngineHost>());
         return services;

@@ -1,48 +1,87 @@
 using System.Text.Json;
-using Symphainy.Sagas.Internal;
+using Microsoft.Extensions.Options;
+using Symphainy.Configuration;
 using Symphainy.State;
 using Symphainy.Wal;
+using Symphainy.Wal.Internal;
+using Symphainy.Wal.Records;
 
 namespace Symphainy.Intake;
 
 /// <summary>
-/// Idempotency keys in the hot state store (so several hosts on a shared store agree), claimed once per tenant,
-/// remembered for <see cref="IntakeOptions.IdempotencyWindow"/>, and restored from the log on recovery.
+/// Intake's idempotency keys, kept in the hot state store (so several hosts on a shared store agree), claimed once
+/// per tenant, remembered for <see cref="IntakeOptions.IdempotencyWindow"/>, and restored from the log's intent
+/// records when the host starts.
 /// </summary>
-internal sealed class IdempotencyKeys(IHotStateStore store, TimeProvider time, TimeSpan window)
+internal sealed class IdempotencyKeys : IRecoveryParticipant
 {
+    private readonly IHotStateStore _store;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _window;
+    private readonly List<(WalRecord Record, string Key)> _recovered = [];
+    private DateTimeOffset? _cutoff;
+
+    public IdempotencyKeys(IHotStateStore store, TimeProvider time, IOptions<SymphainyOptions> options)
+    {
+        _store = store;
+        _time = time;
+        _window = options.Value.Intake.IdempotencyWindow;
+    }
+
     public async ValueTask<(IntentId Intent, SagaId Saga, long Position)?> ClaimAsync(TenantId tenant, string key, IntentId intent, SagaId saga, CancellationToken cancellationToken)
     {
-        var value = JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, 0));
-        var result = await store.CompareAndSetAsync(tenant, Key(key), value, 0, window, cancellationToken).ConfigureAwait(false);
-        if (result.Succeeded)
+        while (true)
         {
-            return null;
-        }
+            var value = JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, 0));
+            var result = await _store.CompareAndSetAsync(tenant, Key(key), value, 0, _window, cancellationToken).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                return null;
+            }
 
-        var existing = await store.GetAsync(tenant, Key(key), cancellationToken).ConfigureAwait(false);
-        var claim = existing is null ? null : JsonSerializer.Deserialize<Claim>(existing.Value.Span);
-        return claim is null ? await ClaimAsync(tenant, key, intent, saga, cancellationToken).ConfigureAwait(false) : (claim.Intent, claim.Saga, claim.Position);
+            var existing = await _store.GetAsync(tenant, Key(key), cancellationToken).ConfigureAwait(false);
+            if (existing is not null && JsonSerializer.Deserialize<Claim>(existing.Value.Span) is { } claim)
+            {
+                return (claim.Intent, claim.Saga, claim.Position);
+            }
+
+            // The claim expired between the two calls: try again.
+        }
     }
 
     public ValueTask ConfirmAsync(TenantId tenant, string key, IntentId intent, SagaId saga, long position, CancellationToken cancellationToken) =>
-        new(store.SetAsync(tenant, Key(key), JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, position)), window, cancellationToken).AsTask());
+        new(_store.SetAsync(tenant, Key(key), JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, position)), _window, cancellationToken).AsTask());
 
-    public ValueTask ReleaseAsync(TenantId tenant, string key) => new(store.DeleteAsync(tenant, Key(key)).AsTask());
+    public ValueTask ReleaseAsync(TenantId tenant, string key) => new(_store.DeleteAsync(tenant, Key(key)).AsTask());
 
-    public async ValueTask RestoreAsync(WalRecord record, CancellationToken cancellationToken)
+    public void Observe(WalRecord record)
     {
-        var age = time.GetUtcNow() - record.Timestamp;
-        if (age >= window || record.Saga is not { } saga || record.Intent is not { } intent || record.Payload.Span.IndexOf("\"k\":"u8) < 0)
+        if (record.Kind != WalRecordKind.IntentReceived || record.Saga is null || record.Intent is null)
         {
-            return; // most intents carry no key: skip decoding them
+            return;
         }
 
-        var payload = SagaRecords.Parse(record.Payload);
-        if (payload.TryGetProperty("k", out var key) && key.GetString() is { } text)
+        _cutoff ??= _time.GetUtcNow() - _window;
+        if (record.Timestamp > _cutoff && WalPayloadCodec.ReadIdempotencyKey(record.Payload) is { } key)
         {
-            await store.SetAsync(record.Tenant, Key(text), JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, record.Position)), window - age, cancellationToken).ConfigureAwait(false);
+            _recovered.Add((record, key));
         }
+    }
+
+    public async ValueTask CompleteAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var (record, key) in _recovered)
+        {
+            var left = _window - (now - record.Timestamp);
+            if (left > TimeSpan.Zero)
+            {
+                var claim = JsonSerializer.SerializeToUtf8Bytes(new Claim(record.Intent!.Value, record.Saga!.Value, record.Position));
+                await _store.SetAsync(record.Tenant, Key(key), claim, left, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        _recovered.Clear();
     }
 
     private static string Key(string key) => "idempotency/" + key;

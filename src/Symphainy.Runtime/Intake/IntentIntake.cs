@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Symphainy.Configuration;
 using Symphainy.Sagas;
-using Symphainy.Sagas.Internal;
+using Symphainy.Sessions;
 using Symphainy.Wal;
+using Symphainy.Wal.Records;
 
 namespace Symphainy.Intake;
 
@@ -14,16 +16,20 @@ namespace Symphainy.Intake;
 /// <c>IntentReceived</c>, acknowledge, route to the saga engine.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Two intent types are built in: <c>symphainy.signal</c> (payload <c>{"sagaId", "name", "value"}</c>) delivers a
 /// signal to a waiting saga, and <c>symphainy.cancel</c> (payload <c>{"sagaId", "reason"}</c>) cancels one.
+/// </para>
+/// <para>
+/// Cancellation: a submission whose token is cancelled before its intent is recorded records nothing and throws
+/// <see cref="OperationCanceledException"/>. Once the record is written the token is no longer looked at: the
+/// saga starts, its idempotency key is held, and the acknowledgement is returned.
+/// </para>
 /// </remarks>
-public sealed partial class IntentIntake : IIntentIntake
+internal sealed partial class IntentIntake : IIntentIntake
 {
-    /// <summary>The built-in intent type that delivers a signal to a saga.</summary>
-    public const string SignalIntentType = "symphainy.signal";
-
-    /// <summary>The built-in intent type that cancels a saga.</summary>
-    public const string CancelIntentType = "symphainy.cancel";
+    private const string SignalIntentType = BuiltInIntents.Signal;
+    private const string CancelIntentType = BuiltInIntents.Cancel;
 
     private const int MaxTypeLength = 200;
     private const int MaxKeyLength = 200;
@@ -33,52 +39,59 @@ public sealed partial class IntentIntake : IIntentIntake
     private readonly SagaDefinitionCatalog _catalog;
     private readonly IIntakePolicy[] _policies;
     private readonly IWriteAheadLog _wal;
-    private readonly SagaEngine _engine;
+    private readonly ISagaLauncher _launcher;
+    private readonly ISagaEngine _engine;
+    private readonly ISessionRegistry _sessions;
     private readonly IdGenerator _ids;
     private readonly IdempotencyKeys _keys;
     private readonly IntakeOptions _options;
+    private readonly ILogger _logger;
     private readonly ConcurrentDictionary<(TenantId, string), Task<IntentAcceptance>> _inFlight = new();
 
-    /// <summary>Creates the intake.</summary>
-    /// <param name="resolver">Resolves intent types to capabilities.</param>
-    /// <param name="catalog">The saga definitions capabilities run as.</param>
-    /// <param name="policies">The intake policies, asked in registration order.</param>
-    /// <param name="wal">Where intents are recorded.</param>
-    /// <param name="engine">Where they are routed.</param>
-    /// <param name="ids">Creates intent and saga ids.</param>
-    /// <param name="options">Intake settings.</param>
     public IntentIntake(
         ICapabilityResolver resolver,
         SagaDefinitionCatalog catalog,
         IEnumerable<IIntakePolicy> policies,
         IWriteAheadLog wal,
-        SagaEngine engine,
+        ISagaLauncher launcher,
+        ISagaEngine engine,
+        ISessionRegistry sessions,
         IdGenerator ids,
-        IOptions<SymphainyOptions> options)
+        IdempotencyKeys keys,
+        IOptions<SymphainyOptions> options,
+        ILogger<IntentIntake> logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(engine);
         _resolver = resolver;
         _catalog = catalog;
         _policies = policies.ToArray();
         _wal = wal;
+        _launcher = launcher;
         _engine = engine;
+        _sessions = sessions;
         _ids = ids;
+        _keys = keys;
         _options = options.Value.Intake;
-        _keys = engine.IdempotencyKeys;
+        _logger = logger;
     }
 
     /// <inheritdoc/>
     public async ValueTask<IntentAcceptance> SubmitAsync(Intent intent, CancellationToken cancellationToken = default)
     {
         var normalized = Normalize(intent);
-        if (!_engine.Started)
+        ThrowUnlessOpen(allowRecovering: true);
+
+        // During recovery, submissions wait for it to finish, so idempotency keys and sessions from before the restart are known.
+        if (!_launcher.Ready.IsCompleted)
         {
-            throw new SymphainyException(ErrorCodes.HostNotStarted, "Intent intake needs a started host: call IHost.StartAsync (or app.Run) before submitting intents.");
+            await _launcher.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        // During recovery, submissions wait for it to finish, so idempotency keys from before the restart are known.
-        await _engine.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (normalized.Session is { } session)
+        {
+            // Unknown, ended, or another tenant's (which is simply not found): session.not_found / session.ended.
+            await _sessions.GetOpenAsync(normalized.Tenant, session, cancellationToken).ConfigureAwait(false);
+        }
+
         if (normalized.Type is SignalIntentType or CancelIntentType)
         {
             return await ControlAsync(normalized, cancellationToken).ConfigureAwait(false);
@@ -86,14 +99,15 @@ public sealed partial class IntentIntake : IIntentIntake
 
         var capability = _resolver.Resolve(normalized.Type, normalized.Version)
             ?? throw new SymphainyException(ErrorCodes.IntakeUnknownIntentType, $"No capability handles intent type '{normalized.Type}'{(normalized.Version is { } v ? $" version {v}" : "")}.");
+        var definition = _catalog.Find(capability.SagaDefinition, capability.SagaVersion)
+            ?? throw new SymphainyException(ErrorCodes.SagaDefinitionMissing, $"Capability '{capability.Capability}' runs saga '{capability.SagaDefinition}' v{capability.SagaVersion}, which is not registered.");
+        var (record, input) = Encode(normalized, definition);
         var problems = capability.ValidatePayload(normalized.Payload);
         if (problems.Count > 0)
         {
             throw new SymphainyException(ErrorCodes.IntakeInvalidPayload, $"The payload of '{normalized.Type}' does not match its input schema: {string.Join("; ", problems)}");
         }
 
-        var definition = _catalog.Find(capability.SagaDefinition, capability.SagaVersion)
-            ?? throw new SymphainyException(ErrorCodes.SagaDefinitionMissing, $"Capability '{capability.Capability}' runs saga '{capability.SagaDefinition}' v{capability.SagaVersion}, which is not registered.");
         foreach (var policy in _policies)
         {
             await policy.EvaluateAsync(new IntakeContext(normalized, capability), cancellationToken).ConfigureAwait(false);
@@ -101,36 +115,46 @@ public sealed partial class IntentIntake : IIntentIntake
 
         if (normalized.IdempotencyKey is not { } key)
         {
-            return await RecordAsync(normalized, definition, cancellationToken).ConfigureAwait(false);
+            return await RecordAsync(normalized, definition, record, input, _ids.Next<IntentId>(), _ids.Next<SagaId>(), cancellationToken).ConfigureAwait(false);
         }
 
-        // A resubmission while the first is still being recorded waits for it, so it never answers before the
-        // first intent is durable.
-        var own = new TaskCompletionSource<IntentAcceptance>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var first = _inFlight.GetOrAdd((normalized.Tenant, key), own.Task);
-        if (first != own.Task)
+        while (true)
         {
-            return (await first.WaitAsync(cancellationToken).ConfigureAwait(false)) with { Duplicate = true };
-        }
+            // A resubmission while the first is still being recorded waits for it, so it never answers before the
+            // first intent is durable.
+            var own = new TaskCompletionSource<IntentAcceptance>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var first = _inFlight.GetOrAdd((normalized.Tenant, key), own.Task);
+            if (first != own.Task)
+            {
+                try
+                {
+                    return (await first.WaitAsync(cancellationToken).ConfigureAwait(false)) with { Duplicate = true };
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    continue; // the first submitter was cancelled before recording anything: this one takes over
+                }
+            }
 
-        try
-        {
-            var acceptance = await RecordOnceAsync(normalized, key, definition, cancellationToken).ConfigureAwait(false);
-            own.TrySetResult(acceptance with { Duplicate = false });
-            return acceptance;
-        }
-        catch (Exception e)
-        {
-            own.TrySetException(e);
-            throw;
-        }
-        finally
-        {
-            _inFlight.TryRemove(new KeyValuePair<(TenantId, string), Task<IntentAcceptance>>((normalized.Tenant, key), own.Task));
+            try
+            {
+                var acceptance = await RecordOnceAsync(normalized, key, definition, record, input, cancellationToken).ConfigureAwait(false);
+                own.TrySetResult(acceptance with { Duplicate = false });
+                return acceptance;
+            }
+            catch (Exception e)
+            {
+                own.TrySetException(e);
+                throw;
+            }
+            finally
+            {
+                _inFlight.TryRemove(new KeyValuePair<(TenantId, string), Task<IntentAcceptance>>((normalized.Tenant, key), own.Task));
+            }
         }
     }
 
-    private async Task<IntentAcceptance> RecordOnceAsync(Intent intent, string key, SagaDefinition definition, CancellationToken cancellationToken)
+    private async Task<IntentAcceptance> RecordOnceAsync(Intent intent, string key, SagaDefinition definition, byte[] record, Range input, CancellationToken cancellationToken)
     {
         var intentId = _ids.Next<IntentId>();
         var sagaId = _ids.Next<SagaId>();
@@ -139,49 +163,82 @@ public sealed partial class IntentIntake : IIntentIntake
             return new IntentAcceptance(earlier.Intent, earlier.Saga, earlier.Position, Duplicate: true);
         }
 
+        IntentAcceptance acceptance;
         try
         {
-            var acceptance = await RecordAsync(intent, definition, cancellationToken, intentId, sagaId).ConfigureAwait(false);
-            await _keys.ConfirmAsync(intent.Tenant, key, intentId, sagaId, acceptance.Position, CancellationToken.None).ConfigureAwait(false);
-            return acceptance;
+            acceptance = await RecordAsync(intent, definition, record, input, intentId, sagaId, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             await _keys.ReleaseAsync(intent.Tenant, key).ConfigureAwait(false);
             throw;
         }
+
+        try
+        {
+            await _keys.ConfirmAsync(intent.Tenant, key, intentId, sagaId, acceptance.Position, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The intent is durable and its key is in its record: the next start restores the key from the log.
+            LogKeyNotConfirmed(_logger, e, sagaId);
+        }
+
+        return acceptance;
     }
 
-    private async Task<IntentAcceptance> RecordAsync(Intent intent, SagaDefinition definition, CancellationToken cancellationToken, IntentId? intentId = null, SagaId? sagaId = null)
+    private async Task<IntentAcceptance> RecordAsync(Intent intent, SagaDefinition definition, byte[] record, Range input, IntentId intentId, SagaId sagaId, CancellationToken cancellationToken)
     {
-        var intentKey = intentId ?? _ids.Next<IntentId>();
-        var saga = sagaId ?? _ids.Next<SagaId>();
-        var payload = SagaRecords.Write(w =>
+        // The last moment a cancelled caller leaves no trace; from the append on, the intent is the platform's.
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowUnlessOpen(allowRecovering: false);
+        long position;
+        try
         {
-            w.WriteString("t", intent.Type);
-            w.WriteString("d", definition.Name);
-            w.WriteNumber("v", definition.Version);
-            w.WritePropertyName("p");
-            intent.Payload.WriteTo(w);
-            if (intent.IdempotencyKey is { } key)
-            {
-                w.WriteString("k", key);
-            }
+            position = await _wal.AppendAsync(new WalEntry(WalRecordKind.IntentReceived, intent.Tenant, record, intent.Session, sagaId, intentId), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ObjectDisposedException || (e is SymphainyException { Code: "wal.closed" } && _launcher.State == LauncherState.Stopping))
+        {
+            throw new SymphainyException(ErrorCodes.HostStopping, "The host stopped while the intent was being recorded; it was not acknowledged. Retry it with the same idempotency key.", e);
+        }
 
-            if (intent.Metadata is { Count: > 0 } metadata)
-            {
-                w.WriteStartObject("md");
-                foreach (var (name, value) in metadata)
-                {
-                    w.WriteString(name, value);
-                }
+        _launcher.Launch(sagaId, intent.Tenant, intent.Session, intentId, definition, record.AsMemory(input), position);
+        return new IntentAcceptance(intentId, sagaId, position, Duplicate: false);
+    }
 
-                w.WriteEndObject();
-            }
-        });
-        var position = await _wal.AppendAsync(new WalEntry(WalRecordKind.IntentReceived, intent.Tenant, payload, intent.Session, saga, intentKey), cancellationToken).ConfigureAwait(false);
-        _engine.Launch(saga, intent.Tenant, intent.Session, intentKey, definition, intent.Payload, position);
-        return new IntentAcceptance(intentKey, saga, position, Duplicate: false);
+    private (byte[] Record, Range Input) Encode(Intent intent, SagaDefinition definition)
+    {
+        byte[] record;
+        Range input;
+        try
+        {
+            record = WalPayloadCodec.EncodeIntent(intent.Type, definition.Name, definition.Version, intent.Payload, intent.IdempotencyKey, intent.Metadata, out input);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SymphainyException(ErrorCodes.IntakeInvalidPayload, $"The payload of '{intent.Type}' is nested deeper than {WalPayloadCodec.MaxJsonDepth} levels.", e);
+        }
+
+        var size = input.GetOffsetAndLength(record.Length).Length;
+        if (size > _options.MaxPayloadBytes)
+        {
+            throw new SymphainyException(ErrorCodes.IntakePayloadTooLarge, $"The payload of '{intent.Type}' is {size} bytes; Symphainy:Intake:MaxPayloadBytes allows {_options.MaxPayloadBytes}.");
+        }
+
+        return (record, input);
+    }
+
+    private void ThrowUnlessOpen(bool allowRecovering)
+    {
+        switch (_launcher.State)
+        {
+            case LauncherState.NotStarted:
+                throw new SymphainyException(ErrorCodes.HostNotStarted, "Intent intake needs a started host: call IHost.StartAsync (or app.Run) before submitting intents.");
+            case LauncherState.Stopping:
+                throw new SymphainyException(ErrorCodes.HostStopping, "The host is stopping and accepts no new intents; nothing was recorded. Retry against a running host.");
+            case LauncherState.Recovering when !allowRecovering:
+                throw new SymphainyException(ErrorCodes.HostNotStarted, "The host is still recovering its log.");
+        }
     }
 
     private async Task<IntentAcceptance> ControlAsync(Intent intent, CancellationToken cancellationToken)
@@ -208,18 +265,20 @@ public sealed partial class IntentIntake : IIntentIntake
             }
 
             var value = payload.TryGetProperty("value", out var v) ? v : default;
+            ThrowUnlessOpen(allowRecovering: false);
             position = await _engine.SignalAsync(intent.Tenant, saga, name, value, cancellationToken).ConfigureAwait(false);
         }
         else
         {
             var reason = payload.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : "cancelled by intent";
+            ThrowUnlessOpen(allowRecovering: false);
             position = await _engine.CancelAsync(intent.Tenant, saga, reason, cancellationToken).ConfigureAwait(false);
         }
 
         return new IntentAcceptance(_ids.Next<IntentId>(), saga, position, Duplicate: false);
     }
 
-    private Intent Normalize(Intent intent)
+    private static Intent Normalize(Intent intent)
     {
         ArgumentNullException.ThrowIfNull(intent);
         var type = intent.Type?.Trim().ToLowerInvariant();
@@ -254,17 +313,16 @@ public sealed partial class IntentIntake : IIntentIntake
             throw Invalid("a version is 1 or more");
         }
 
-        var payload = intent.Payload.ValueKind == JsonValueKind.Undefined ? JsonSerializer.SerializeToElement(new { }) : intent.Payload;
-        var size = JsonSerializer.SerializeToUtf8Bytes(payload).Length;
-        if (size > _options.MaxPayloadBytes)
-        {
-            throw new SymphainyException(ErrorCodes.IntakePayloadTooLarge, $"The payload of '{type}' is {size} bytes; Symphainy:Intake:MaxPayloadBytes allows {_options.MaxPayloadBytes}.");
-        }
-
-        return intent with { Type = type, IdempotencyKey = key, Payload = payload.Clone() };
+        var payload = intent.Payload.ValueKind == JsonValueKind.Undefined ? EmptyObject : intent.Payload;
+        return intent with { Type = type, IdempotencyKey = key, Payload = payload };
     }
 
     private static SymphainyException Invalid(string problem) => new(ErrorCodes.IntakeInvalidIntent, $"Invalid intent: {problem}.");
+
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
+
+    [LoggerMessage(40, LogLevel.Warning, "Saga {Saga}: its intent is recorded but its idempotency key could not be stored; the key is restored from the log on the next start")]
+    private static partial void LogKeyNotConfirmed(ILogger logger, Exception exception, SagaId saga);
 
     [GeneratedRegex("^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+$")]
     private static partial Regex TypePattern();

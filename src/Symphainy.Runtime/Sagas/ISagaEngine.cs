@@ -43,5 +43,14 @@ public interface ISagaEngine
     /// <param name="saga">One saga, or null for all of the tenant's.</param>
     /// <param name="fromPosition">The first log position to return.</param>
     /// <param name="cancellationToken">Ends the stream.</param>
+    /// <exception cref="SymphainyException"><c>events.invalid_position</c> when <paramref name="fromPosition"/> is below 1.</exception>
     IAsyncEnumerable<ExecutionEvent> WatchAsync(TenantId tenant, SagaId? saga, long fromPosition, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Completes when no saga can make progress without something from outside (a timer coming due, a signal, a
+    /// submission) and every recorded event was published. With a fake <see cref="TimeProvider"/>, tests advance
+    /// the clock and await this instead of polling or sleeping.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    Task WhenIdleAsync(CancellationToken cancellationToken = default);
 }

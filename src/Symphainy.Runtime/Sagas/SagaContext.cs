@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Symphainy.Events;
 using Symphainy.Internal;
 using Symphainy.Sagas.Internal;
 using Symphainy.Wal;
+using Symphainy.Wal.Records;
 
 namespace Symphainy.Sagas;
 
@@ -16,6 +16,7 @@ public sealed class SagaContext
 {
     private readonly ISagaHost _host;
     private readonly SagaRun _run;
+    private CancellationTokenSource? _stepToken;
 
     internal SagaContext(ISagaHost host, SagaRun run)
     {
@@ -35,8 +36,11 @@ public sealed class SagaContext
     /// <summary>The intent that started the saga.</summary>
     public IntentId Intent => _run.Intent;
 
-    /// <summary>Cancelled when the saga is cancelled; pass it to long-running work inside steps.</summary>
-    public CancellationToken CancellationToken => _run.Cancellation.Token;
+    /// <summary>
+    /// Cancelled when the saga is cancelled or the host stops; pass it to long-running work inside steps. A step
+    /// that ends because the host stops records nothing and runs again after the restart.
+    /// </summary>
+    public CancellationToken CancellationToken => (_stepToken ??= CancellationTokenSource.CreateLinkedTokenSource(_run.Cancellation.Token, _host.Stopping)).Token;
 
     /// <summary>Runs an asynchronous step of service <typeparamref name="TService"/> (resolved from the host's services).</summary>
     /// <typeparam name="TService">A stateless, deterministic realm service.</typeparam>
@@ -50,7 +54,7 @@ public sealed class SagaContext
         where TService : notnull
     {
         ArgumentNullException.ThrowIfNull(run);
-        return ExecuteAsync(name, "step", WalRecordKind.StepCompleted, ExecutionEventKind.StepCompleted, () => run(_host.Services.GetRequiredService<TService>()), options,
+        return ExecuteAsync(name, StepKind.Step, () => run(_host.Services.GetRequiredService<TService>()), options,
             compensate is null ? null : result => compensate(_host.Services.GetRequiredService<TService>(), result));
     }
 
@@ -78,7 +82,7 @@ public sealed class SagaContext
     public Task<TResult> Step<TResult>(string name, Func<CancellationToken, Task<TResult>> run, StepOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return ExecuteAsync<TResult>(name, "step", WalRecordKind.StepCompleted, ExecutionEventKind.StepCompleted, () => run(CancellationToken), options, null);
+        return ExecuteAsync<TResult>(name, StepKind.Step, () => run(CancellationToken), options, null);
     }
 
     /// <summary>
@@ -95,7 +99,7 @@ public sealed class SagaContext
         where TAgent : notnull
     {
         ArgumentNullException.ThrowIfNull(run);
-        return ExecuteAsync<TResult>(name, "agent", WalRecordKind.AgentOutput, ExecutionEventKind.AgentOutput, () => run(_host.Services.GetRequiredService<TAgent>()), options, null);
+        return ExecuteAsync<TResult>(name, StepKind.Agent, () => run(_host.Services.GetRequiredService<TAgent>()), options, null);
     }
 
     /// <summary>
@@ -109,25 +113,25 @@ public sealed class SagaContext
         var index = Begin(name);
         if (_run.TimersFired.Contains(index))
         {
-            Verify(index, name, "timer");
+            Verify(index, name, StepKind.Timer);
             return;
         }
 
         DateTimeOffset due;
-        if (_run.Recorded.TryGetValue(index, out var scheduled))
+        if (Recorded(index) is { } scheduled)
         {
-            Verify(index, name, "timer");
-            due = scheduled.GetProperty("due").GetDateTimeOffset();
+            Verify(index, name, StepKind.Timer);
+            due = scheduled.Due ?? _host.Time.GetUtcNow();
         }
         else
         {
             ThrowIfCancelled();
             due = _host.Time.GetUtcNow() + delay;
-            await _host.RecordAsync(_run, WalRecordKind.StepCompleted, SagaRecords.Step(index, name, "timer", due: due), ExecutionEventKind.Waiting, name).ConfigureAwait(true);
+            await RecordAsync(new StepCompletedPayload(index, name, StepKind.Timer, Due: due)).ConfigureAwait(true);
         }
 
         await WaitUntilAsync(due, name).ConfigureAwait(true);
-        await _host.RecordAsync(_run, WalRecordKind.SagaSignalled, SagaRecords.Signal("timer", name, index: index), ExecutionEventKind.Signalled, name).ConfigureAwait(true);
+        await RecordAsync(new SagaSignalledPayload(SignalKind.TimerFired, name, index)).ConfigureAwait(true);
     }
 
     /// <summary>
@@ -143,21 +147,21 @@ public sealed class SagaContext
         var index = Begin(name);
         if (_run.TimedOut.Contains(index))
         {
-            Verify(index, name, "wait");
+            Verify(index, name, StepKind.Wait);
             throw SignalTimeout(name, timeout);
         }
 
         DateTimeOffset? deadline;
-        if (_run.Recorded.TryGetValue(index, out var wait))
+        if (Recorded(index) is { } wait)
         {
-            Verify(index, name, "wait");
-            deadline = wait.TryGetProperty("due", out var due) ? due.GetDateTimeOffset() : null;
+            Verify(index, name, StepKind.Wait);
+            deadline = wait.Due;
         }
         else
         {
             ThrowIfCancelled();
             deadline = timeout is { } t ? _host.Time.GetUtcNow() + t : null;
-            await _host.RecordAsync(_run, WalRecordKind.StepCompleted, SagaRecords.Step(index, name, "wait", due: deadline), ExecutionEventKind.Waiting, name).ConfigureAwait(true);
+            await RecordAsync(new StepCompletedPayload(index, name, StepKind.Wait, Due: deadline)).ConfigureAwait(true);
         }
 
         while (true)
@@ -165,43 +169,43 @@ public sealed class SagaContext
             if (_run.TryTake(name, out var value, out var arrived))
             {
                 _run.State = SagaState.Running;
-                return value.Deserialize<T>(SymphainyJson.Options)!;
+                return ReadSignal<T>(name, value);
             }
 
             _run.State = SagaState.Waiting;
             _run.CurrentStep = name;
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(_run.Cancellation.Token, _host.Stopping);
-            var waits = new List<Task> { arrived };
+            var waits = new List<Task>(3) { arrived, Task.Delay(Timeout.InfiniteTimeSpan, _host.Time, linked.Token) };
             if (deadline is { } d)
             {
                 var left = d - _host.Time.GetUtcNow();
                 waits.Add(left > TimeSpan.Zero ? Task.Delay(left, _host.Time, linked.Token) : Task.CompletedTask);
             }
 
-            waits.Add(Task.Delay(Timeout.InfiniteTimeSpan, _host.Time, linked.Token));
-            await Task.WhenAny(waits).ConfigureAwait(true);
+            await _host.ParkAsync(Task.WhenAny(waits)).ConfigureAwait(true);
             ThrowIfCancelled();
             if (!arrived.IsCompleted && deadline is { } end && _host.Time.GetUtcNow() >= end)
             {
                 if (_run.TryTake(name, out var late, out _))
                 {
                     _run.State = SagaState.Running;
-                    return late.Deserialize<T>(SymphainyJson.Options)!;
+                    return ReadSignal<T>(name, late);
                 }
 
-                await _host.RecordAsync(_run, WalRecordKind.SagaSignalled, SagaRecords.Signal("timeout", name, index: index), ExecutionEventKind.StepFailed, name).ConfigureAwait(true);
+                _run.State = SagaState.Running;
+                await RecordAsync(new SagaSignalledPayload(SignalKind.TimedOut, name, index)).ConfigureAwait(true);
                 throw SignalTimeout(name, timeout);
             }
         }
     }
 
-    private async Task<TResult> ExecuteAsync<TResult>(string name, string kind, WalRecordKind recordKind, ExecutionEventKind eventKind, Func<Task<TResult>> run, StepOptions? options, Func<TResult, Task>? compensate)
+    private async Task<TResult> ExecuteAsync<TResult>(string name, StepKind kind, Func<Task<TResult>> run, StepOptions? options, Func<TResult, Task>? compensate)
     {
         var index = Begin(name);
-        if (_run.HasRecorded && _run.Recorded.TryGetValue(index, out var recorded))
+        if (Recorded(index) is { } recorded)
         {
             Verify(index, name, kind);
-            var replayed = recorded.TryGetProperty("r", out var r) ? r.Deserialize<TResult>(SymphainyJson.Options)! : default!;
+            var replayed = recorded.Result is { } r ? JsonSerializer.Deserialize<TResult>(r.Span, SymphainyJson.Options)! : default!;
             Compensable(index, name, replayed, compensate);
             return replayed;
         }
@@ -218,48 +222,82 @@ public sealed class SagaContext
         }
 
         var policy = options?.Retry ?? _run.Definition.Retry;
+        var recordKind = kind == StepKind.Agent ? WalRecordKind.AgentOutput : WalRecordKind.StepCompleted;
         while (true)
         {
             ThrowIfCancelled();
             attempt++;
             _run.State = SagaState.Running;
             _run.CurrentStep = name;
-            TResult result;
+            Exception error;
             try
             {
-                result = await run().ConfigureAwait(true);
+                var result = await run().ConfigureAwait(true);
+                await _host.RecordAsync(_run, recordKind, Encode(index, name, kind, result)).ConfigureAwait(true);
+                _run.CompletedSteps++;
+                Compensable(index, name, result, compensate);
+                return result;
             }
-            catch (Exception error) when (error is not OperationCanceledException || _run.CancelReason is null)
+            catch (SagaSuspendedException)
             {
-                var retry = policy.ShouldRetry(error, attempt);
-                var backoff = retry ? policy.Backoff(attempt, _host.Random) : TimeSpan.Zero;
-                var described = Describe(error, name);
-                await _host.RecordAsync(_run, WalRecordKind.StepFailed, SagaRecords.Failed(index, name, attempt, !retry, described, backoff), ExecutionEventKind.StepFailed, name).ConfigureAwait(true);
-                if (!retry)
-                {
-                    throw new SymphainyException(ErrorCodes.SagaStepFailed, $"Step '{name}' failed after {attempt} attempt(s): {error.Message}", error);
-                }
-
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(_run.Cancellation.Token, _host.Stopping);
-                try
-                {
-                    await Task.Delay(backoff, _host.Time, linked.Token).ConfigureAwait(true);
-                }
-                catch (OperationCanceledException)
-                {
-                    ThrowIfCancelled();
-                }
-
-                continue;
+                throw;
+            }
+            catch (SymphainyException tooLarge) when (tooLarge.Code == ErrorCodes.WalRecordTooLarge.Code)
+            {
+                error = new SymphainyException(ErrorCodes.StepResultNotRecordable, $"The result of step '{name}' cannot be recorded: {tooLarge.Message}", tooLarge);
+            }
+            catch (OperationCanceledException) when (_run.CancelReason is not null && !_host.IsStopping)
+            {
+                throw; // the saga was cancelled: it compensates and ends Cancelled
+            }
+            catch (Exception e)
+            {
+                error = e;
             }
 
-            var payload = SagaRecords.Step(index, name, kind, result);
-            await _host.RecordAsync(_run, recordKind, payload, eventKind, name).ConfigureAwait(true);
-            _run.CompletedSteps++;
-            Compensable(index, name, result, compensate);
-            return result;
+            // A failure while the host goes away (disposed services, the stop token) is not the step's: record
+            // nothing, and the step runs again after the restart.
+            if (_host.IsStopping)
+            {
+                throw new SagaSuspendedException("The host stopped during a step; it runs again after restart.", error);
+            }
+
+            var retry = policy.ShouldRetry(error, attempt);
+            var backoff = retry ? policy.Backoff(attempt, _host.Random) : TimeSpan.Zero;
+            var described = SagaError.From(error, name, ErrorCodes.StepUnhandledException);
+            await RecordAsync(new StepFailedPayload(index, name, kind, attempt, !retry, described, backoff)).ConfigureAwait(true);
+            if (!retry)
+            {
+                throw new SymphainyException(ErrorCodes.SagaStepFailed, $"Step '{name}' failed after {attempt} attempt(s): {error.Message}", error);
+            }
+
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(_run.Cancellation.Token, _host.Stopping);
+            try
+            {
+                await _host.ParkAsync(Task.Delay(backoff, _host.Time, linked.Token)).ConfigureAwait(true);
+            }
+            catch (OperationCanceledException)
+            {
+                ThrowIfCancelled();
+            }
         }
     }
+
+    private static byte[] Encode<TResult>(int index, string name, StepKind kind, TResult result)
+    {
+        try
+        {
+            return WalPayloadCodec.EncodeStep(index, name, kind, result);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw new SymphainyException(ErrorCodes.StepResultNotRecordable, $"The result of step '{name}' cannot be serialized to JSON: {e.Message}", e);
+        }
+    }
+
+    private ValueTask RecordAsync(WalPayload payload) => _host.RecordAsync(_run, payload.Kind, WalPayloadCodec.Encode(payload));
+
+    private StepCompletedPayload? Recorded(int index) => _run.HasRecorded && _run.Recorded.TryGetValue(index, out var recorded) ? recorded : null;
 
     private int Begin(string name)
     {
@@ -275,16 +313,13 @@ public sealed class SagaContext
         }
     }
 
-    private void Verify(int index, string name, string kind)
+    private void Verify(int index, string name, StepKind kind)
     {
-        var recorded = _run.HasRecorded && _run.Recorded.TryGetValue(index, out var entry) ? entry : (JsonElement?)null;
-        var recordedName = recorded?.GetProperty("n").GetString();
-        var recordedKind = recorded?.GetProperty("k").GetString();
-        if (recorded is not null && (recordedName != name || recordedKind != kind))
+        if (Recorded(index) is { } recorded && (recorded.Name != name || recorded.StepKind != kind))
         {
             throw new SymphainyException(
                 ErrorCodes.SagaNondeterministic,
-                $"Saga {_run.Id} ({_run.Definition.Name} v{_run.Definition.Version}) called {kind} '{name}' as step {index}, but the log recorded {recordedKind} '{recordedName}' there.");
+                $"Saga {_run.Id} ({_run.Definition.Name} v{_run.Definition.Version}) called {kind} '{name}' as step {index}, but the log recorded {recorded.StepKind} '{recorded.Name}' there.");
         }
     }
 
@@ -314,7 +349,7 @@ public sealed class SagaContext
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(_run.Cancellation.Token, _host.Stopping);
         try
         {
-            await Task.Delay(left, _host.Time, linked.Token).ConfigureAwait(true);
+            await _host.ParkAsync(Task.Delay(left, _host.Time, linked.Token)).ConfigureAwait(true);
         }
         catch (OperationCanceledException)
         {
@@ -325,9 +360,25 @@ public sealed class SagaContext
         _run.State = SagaState.Running;
     }
 
-    private static SagaError Describe(Exception error, string step) => error is SymphainyException typed
-        ? new SagaError(typed.Code, typed.Kind, typed.Message, step)
-        : new SagaError("step.unhandled_exception", ErrorKind.Platform, $"{error.GetType().Name}: {error.Message}", step);
+    private static T ReadSignal<T>(string name, ReadOnlyMemory<byte> value)
+    {
+        if (value.IsEmpty)
+        {
+            return default!;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(value.Span, SymphainyJson.Options)!;
+        }
+        catch (JsonException e)
+        {
+            throw new SymphainyException(ErrorCodes.IntakeInvalidPayload, $"The value of signal '{name}' is not a {typeof(T).Name}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Releases the step token, once the saga's run is over.</summary>
+    internal void Release() => _stepToken?.Dispose();
 
     private SymphainyException SignalTimeout(string name, TimeSpan? timeout) =>
         new(ErrorCodes.SagaSignalTimeout, $"Saga {_run.Id} waited for signal '{name}' longer than {timeout?.ToString() ?? "its recorded deadline"}.");

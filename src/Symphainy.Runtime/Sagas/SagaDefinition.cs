@@ -7,9 +7,9 @@ namespace Symphainy.Sagas;
 /// <summary>A named, versioned saga: which orchestrator runs it, and its default retry policy.</summary>
 public sealed class SagaDefinition
 {
-    private readonly Func<IServiceProvider, SagaContext, JsonElement, Task<JsonElement>> _run;
+    private readonly Func<IServiceProvider, SagaContext, ReadOnlyMemory<byte>, Task<byte[]>> _run;
 
-    private SagaDefinition(string name, int version, Type orchestrator, Type input, Type output, RetryPolicy retry, Func<IServiceProvider, SagaContext, JsonElement, Task<JsonElement>> run)
+    private SagaDefinition(string name, int version, Type orchestrator, Type input, Type output, RetryPolicy retry, Func<IServiceProvider, SagaContext, ReadOnlyMemory<byte>, Task<byte[]>> run)
     {
         Name = name;
         Version = version;
@@ -58,11 +58,19 @@ public sealed class SagaDefinition
         return new SagaDefinition(name.Trim().ToLowerInvariant(), version, typeof(TOrchestrator), typeof(TInput), typeof(TOutput), retry ?? RetryPolicy.Default, async (services, context, input) =>
         {
             var orchestrator = services.GetService<TOrchestrator>() ?? factory(services, null);
-            var typedInput = input.Deserialize<TInput>(SymphainyJson.Options)!;
+            var typedInput = input.IsEmpty ? default! : JsonSerializer.Deserialize<TInput>(input.Span, SymphainyJson.Options)!;
             var output = await orchestrator.RunAsync(context, typedInput).ConfigureAwait(true);
-            return JsonSerializer.SerializeToElement(output, SymphainyJson.Options);
+            try
+            {
+                return JsonSerializer.SerializeToUtf8Bytes(output, SymphainyJson.Options);
+            }
+            catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+            {
+                throw new SymphainyException(ErrorCodes.StepResultNotRecordable, $"The output of saga '{name}' cannot be serialized to JSON: {e.Message}", e);
+            }
         });
     }
 
-    internal Task<JsonElement> RunAsync(IServiceProvider services, SagaContext context, JsonElement input) => _run(services, context, input);
+    /// <summary>Runs the orchestrator on the recorded input (UTF-8 JSON) and returns its output as UTF-8 JSON.</summary>
+    internal Task<byte[]> RunAsync(IServiceProvider services, SagaContext context, ReadOnlyMemory<byte> input) => _run(services, context, input);
 }

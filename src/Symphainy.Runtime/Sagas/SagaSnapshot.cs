@@ -1,30 +1,85 @@
 using System.Text.Json;
+using Symphainy.Internal;
 
 namespace Symphainy.Sagas;
 
 /// <summary>A saga as the engine knows it at one moment.</summary>
-/// <param name="Id">The saga id (the execution id an intent's submitter got).</param>
-/// <param name="Tenant">Its tenant.</param>
-/// <param name="Intent">The intent that started it.</param>
-/// <param name="Definition">Its definition's name.</param>
-/// <param name="Version">The definition version it runs (pinned at start).</param>
-/// <param name="State">Where it is.</param>
-/// <param name="CompletedSteps">How many steps completed.</param>
-/// <param name="CurrentStep">The step it runs or waits in, if any.</param>
-/// <param name="Output">Its output, once completed.</param>
-/// <param name="Error">Why it failed or was cancelled, or why it cannot run.</param>
-public sealed record SagaSnapshot(
-    SagaId Id,
-    TenantId Tenant,
-    IntentId Intent,
-    string Definition,
-    int Version,
-    SagaState State,
-    int CompletedSteps,
-    string? CurrentStep,
-    JsonElement? Output,
-    SagaError? Error)
+public sealed class SagaSnapshot
 {
+    private JsonElement? _output;
+
+    /// <summary>Creates a snapshot.</summary>
+    /// <param name="id">The saga id (the execution id an intent's submitter got).</param>
+    /// <param name="tenant">Its tenant.</param>
+    /// <param name="intent">The intent that started it.</param>
+    /// <param name="definition">Its definition's name.</param>
+    /// <param name="version">The definition version it runs (pinned at start).</param>
+    /// <param name="state">Where it is.</param>
+    /// <param name="completedSteps">How many steps completed.</param>
+    /// <param name="currentStep">The step it runs or waits in, if any.</param>
+    /// <param name="outputJson">Its output as UTF-8 JSON, once completed.</param>
+    /// <param name="error">Why it failed or was cancelled, or why it cannot run.</param>
+    public SagaSnapshot(SagaId id, TenantId tenant, IntentId intent, string definition, int version, SagaState state, int completedSteps, string? currentStep, ReadOnlyMemory<byte>? outputJson, SagaError? error)
+    {
+        Id = id;
+        Tenant = tenant;
+        Intent = intent;
+        Definition = definition;
+        Version = version;
+        State = state;
+        CompletedSteps = completedSteps;
+        CurrentStep = currentStep;
+        OutputJson = outputJson;
+        Error = error;
+    }
+
+    /// <summary>The saga id (the execution id an intent's submitter got).</summary>
+    public SagaId Id { get; }
+
+    /// <summary>Its tenant.</summary>
+    public TenantId Tenant { get; }
+
+    /// <summary>The intent that started it.</summary>
+    public IntentId Intent { get; }
+
+    /// <summary>Its definition's name.</summary>
+    public string Definition { get; }
+
+    /// <summary>The definition version it runs (pinned at start).</summary>
+    public int Version { get; }
+
+    /// <summary>Where it is.</summary>
+    public SagaState State { get; }
+
+    /// <summary>How many steps completed.</summary>
+    public int CompletedSteps { get; }
+
+    /// <summary>The step it runs or waits in, if any.</summary>
+    public string? CurrentStep { get; }
+
+    /// <summary>Its output as recorded (UTF-8 JSON), once completed.</summary>
+    public ReadOnlyMemory<byte>? OutputJson { get; }
+
+    /// <summary>Its output as a JSON element, once completed.</summary>
+    public JsonElement? Output => OutputJson is { } json ? _output ??= Parse(json) : null;
+
+    /// <summary>Why it failed or was cancelled, or why it cannot run.</summary>
+    public SagaError? Error { get; }
+
     /// <summary>Whether the saga ended (completed, failed or cancelled).</summary>
     public bool IsEnded => State is SagaState.Completed or SagaState.Failed or SagaState.Cancelled;
+
+    /// <summary>The output deserialized as <typeparamref name="T"/> (the platform's JSON settings: web naming, enums as strings).</summary>
+    /// <typeparam name="T">The orchestrator's output type.</typeparam>
+    /// <returns>The output, or default when the saga has none (yet).</returns>
+    public T? GetOutput<T>() => OutputJson is { } json ? JsonSerializer.Deserialize<T>(json.Span, SymphainyJson.Options) : default;
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Id} {Definition} v{Version} {State}{(Error is { } e ? $" ({e.Code}: {e.Message})" : "")}";
+
+    private static JsonElement Parse(ReadOnlyMemory<byte> json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
 }

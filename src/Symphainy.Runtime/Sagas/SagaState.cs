@@ -1,6 +1,6 @@
 namespace Symphainy.Sagas;
 
-/// <summary>Where a saga is in its life.</summary>
+/// <summary>Where a saga is in its life. Values are stored in the write-ahead log: never renumber them.</summary>
 public enum SagaState
 {
     /// <summary>Accepted, not yet running (or waiting for its definition to be deployed).</summary>

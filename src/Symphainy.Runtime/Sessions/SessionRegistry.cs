@@ -1,29 +1,31 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Symphainy.Configuration;
 using Symphainy.State;
 using Symphainy.Wal;
+using Symphainy.Wal.Internal;
+using Symphainy.Wal.Records;
 
 namespace Symphainy.Sessions;
 
 /// <summary>
 /// The default <see cref="ISessionRegistry"/>: live sessions in <see cref="IHotStateStore"/> (the store's time to
-/// live is the session's expiry), every start and end recorded in <see cref="IWriteAheadLog"/>.
+/// live is the session's expiry), every start and end recorded in <see cref="IWriteAheadLog"/> and restored from it
+/// when the host starts. Touches are recorded only when the recorded expiry is less than half a time to live away,
+/// so a restart can shorten a session's remaining life to no less than half its time to live. The log keeps the
+/// latest record of every open session (a retention hold).
 /// </summary>
-public sealed class SessionRegistry : ISessionRegistry
+internal sealed class SessionRegistry : ISessionRegistry, IRecoveryParticipant, IWalRetentionHold
 {
+    private readonly ConcurrentDictionary<(TenantId, SessionId), (long Position, DateTimeOffset Expires)> _recorded = new();
+    private readonly Dictionary<(TenantId, SessionId), (WalRecord Record, SessionPayload Payload)> _recovering = [];
     private readonly IHotStateStore _store;
     private readonly IWriteAheadLog _wal;
     private readonly IdGenerator _ids;
     private readonly TimeProvider _time;
     private readonly SessionOptions _options;
 
-    /// <summary>Creates the registry.</summary>
-    /// <param name="store">Where live sessions are kept.</param>
-    /// <param name="wal">Where starts and ends are recorded.</param>
-    /// <param name="ids">Creates session ids.</param>
-    /// <param name="time">The clock.</param>
-    /// <param name="options">Session settings.</param>
     public SessionRegistry(IHotStateStore store, IWriteAheadLog wal, IdGenerator ids, TimeProvider time, IOptions<SymphainyOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -47,9 +49,9 @@ public sealed class SessionRegistry : ISessionRegistry
 
         var now = _time.GetUtcNow();
         var session = new Session(_ids.Next<SessionId>(), tenant, now, now + life, null, new Dictionary<string, string>(attributes ?? new Dictionary<string, string>()));
-        var stored = Serialize(new StoredSession(session, life));
-        await _wal.AppendAsync(new WalEntry(WalRecordKind.SessionStarted, tenant, stored, session.Id), cancellationToken).ConfigureAwait(false);
-        await _store.SetAsync(tenant, Key(session.Id), stored, life, cancellationToken).ConfigureAwait(false);
+        var stored = new StoredSession(session, life);
+        await RecordAsync(stored, cancellationToken).ConfigureAwait(false);
+        await _store.SetAsync(tenant, Key(session.Id), Serialize(stored), life, cancellationToken).ConfigureAwait(false);
         return session;
     }
 
@@ -71,6 +73,11 @@ public sealed class SessionRegistry : ISessionRegistry
             var result = await _store.CompareAndSetAsync(tenant, Key(id), Serialize(touched), version, stored.Ttl, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
+                if (!_recorded.TryGetValue((tenant, id), out var recorded) || recorded.Expires - _time.GetUtcNow() < stored.Ttl / 2)
+                {
+                    await RecordAsync(touched, cancellationToken).ConfigureAwait(false);
+                }
+
                 return touched.Session;
             }
         }
@@ -92,9 +99,76 @@ public sealed class SessionRegistry : ISessionRegistry
             var result = await _store.CompareAndSetAsync(tenant, Key(id), bytes, current.Version, _options.EndedRetention, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
-                await _wal.AppendAsync(new WalEntry(WalRecordKind.SessionEnded, tenant, bytes, id), cancellationToken).ConfigureAwait(false);
+                await RecordAsync(ended, cancellationToken).ConfigureAwait(false);
+                _recorded.TryRemove((tenant, id), out _);
                 return true;
             }
+        }
+    }
+
+    /// <summary>The lowest position holding the latest record of a session that is still open.</summary>
+    public long RetainFrom
+    {
+        get
+        {
+            var now = _time.GetUtcNow();
+            var lowest = _wal.NextPosition;
+            foreach (var (key, (position, expires)) in _recorded)
+            {
+                if (expires <= now)
+                {
+                    _recorded.TryRemove(key, out _);
+                }
+                else
+                {
+                    lowest = Math.Min(lowest, position);
+                }
+            }
+
+            return lowest;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Observe(WalRecord record)
+    {
+        if (record.Kind is WalRecordKind.SessionStarted or WalRecordKind.SessionEnded && record.Session is { } id)
+        {
+            _recovering[(record.Tenant, id)] = (record, (SessionPayload)WalPayloadCodec.Decode(record));
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask CompleteAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var ((tenant, id), (record, payload)) in _recovering)
+        {
+            var session = new Session(id, tenant, payload.CreatedAt, payload.ExpiresAt, payload.EndedAt, payload.Attributes);
+            var left = payload.EndedAt is { } endedAt ? endedAt + _options.EndedRetention - now : payload.ExpiresAt - now;
+            if (left <= TimeSpan.Zero || await _store.GetAsync(tenant, Key(id), cancellationToken).ConfigureAwait(false) is not null)
+            {
+                continue; // expired, or the store kept it (a shared store outlives this process)
+            }
+
+            await _store.SetAsync(tenant, Key(id), Serialize(new StoredSession(session, payload.Ttl)), left, cancellationToken).ConfigureAwait(false);
+            if (payload.EndedAt is null)
+            {
+                _recorded[(tenant, id)] = (record.Position, payload.ExpiresAt);
+            }
+        }
+
+        _recovering.Clear();
+    }
+
+    private async ValueTask RecordAsync(StoredSession stored, CancellationToken cancellationToken)
+    {
+        var session = stored.Session;
+        var payload = new SessionPayload(session.CreatedAt, session.ExpiresAt, session.EndedAt, stored.Ttl, session.Attributes);
+        var position = await _wal.AppendAsync(new WalEntry(payload.Kind, session.Tenant, WalPayloadCodec.Encode(payload), session.Id), cancellationToken).ConfigureAwait(false);
+        if (session.EndedAt is null)
+        {
+            _recorded[(session.Tenant, session.Id)] = (position, session.ExpiresAt);
         }
     }
 

@@ -29,4 +29,7 @@ public enum WalRecordKind : byte
 
     /// <summary>A session ended.</summary>
     SessionEnded = 9,
+
+    /// <summary>A saga began compensating its completed steps, after a final failure or a cancellation.</summary>
+    SagaCompensating = 10,
 }

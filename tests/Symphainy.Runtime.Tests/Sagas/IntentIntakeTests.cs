@@ -90,9 +90,9 @@ public sealed class IntentIntakeTests
     {
         await using var host = await StartAsync();
         var unknown = new IdGenerator(host.Time, new SeededRandomSource(3)).Next<SagaId>();
-        (await RejectedAsync(() => host.SubmitAsync(IntentIntake.SignalIntentType, new { sagaId = unknown.ToString(), name = "approve" }).AsTask()))
+        (await RejectedAsync(() => host.SubmitAsync(BuiltInIntents.Signal, new { sagaId = unknown.ToString(), name = "approve" }).AsTask()))
             .Code.Should().Be("saga.not_found");
-        (await RejectedAsync(() => host.SubmitAsync(IntentIntake.SignalIntentType, new { sagaId = "nope", name = "approve" }).AsTask()))
+        (await RejectedAsync(() => host.SubmitAsync(BuiltInIntents.Signal, new { sagaId = "nope", name = "approve" }).AsTask()))
             .Code.Should().Be("intake.invalid_payload");
     }
 

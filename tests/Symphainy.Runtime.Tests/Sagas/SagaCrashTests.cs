@@ -1,3 +1,4 @@
+using Symphainy.Wal.Records;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -93,12 +94,12 @@ public sealed class SagaCrashTests : IDisposable
                         break;
                     case WalRecordKind.SagaEnded:
                         ended[saga] = ended.GetValueOrDefault(saga) + 1;
-                        JsonDocument.Parse(record.Payload).RootElement.GetProperty("s").GetString().Should().Be("Completed");
+                        ((SagaEndedPayload)WalPayloadCodec.Decode(record)).State.Should().Be(SagaState.Completed);
                         break;
                     case WalRecordKind.StepCompleted:
-                        var step = JsonDocument.Parse(record.Payload).RootElement;
-                        steps.Add((saga, step.GetProperty("i").GetInt32(), step.GetProperty("k").GetString()!))
-                            .Should().BeTrue($"step {step.GetProperty("i").GetInt32()} of saga {saga} is recorded once");
+                        var step = (StepCompletedPayload)WalPayloadCodec.Decode(record);
+                        steps.Add((saga, step.Index, step.StepKind.ToString()))
+                            .Should().BeTrue($"step {step.Index} of saga {saga} is recorded once");
                         break;
                 }
             }

@@ -1,3 +1,4 @@
+using Symphainy.Wal.Records;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,7 +36,9 @@ public sealed class SagaEngineTests
             WalRecordKind.SagaEnded);
         records[0].Position.Should().Be(accepted.Position);
         records.Should().OnlyContain(r => r.Tenant == host.Tenant && r.Intent == accepted.Intent);
-        Encoding.UTF8.GetString(records[2].Payload.Span).Should().Contain("\"n\":\"reserve\"").And.Contain("res-o-1");
+        var reserve = (StepCompletedPayload)WalPayloadCodec.Decode(records[2]);
+        reserve.Name.Should().Be("reserve");
+        Encoding.UTF8.GetString(reserve.Result!.Value.Span).Should().Contain("res-o-1");
     }
 
     [Fact]
@@ -48,7 +51,7 @@ public sealed class SagaEngineTests
         await host.WaitForRecordsAsync(accepted.Execution, WalRecordKind.StepFailed, 1);
         _journal.Count("charge").Should().Be(1, "the retry waits for its backoff (about 100 ms) on the fake clock");
         host.Time.Advance(TimeSpan.FromMilliseconds(50));
-        await Task.Delay(50);
+        await host.IdleAsync();
         _journal.Count("charge").Should().Be(1, "50 ms is less than the shortest jittered backoff (80 ms)");
         host.Time.Advance(TimeSpan.FromMilliseconds(100));
         await host.WaitForRecordsAsync(accepted.Execution, WalRecordKind.StepFailed, 2);
@@ -58,11 +61,11 @@ public sealed class SagaEngineTests
         end.State.Should().Be(SagaState.Completed);
         _journal.Count("charge").Should().Be(3);
         var failures = (await host.RecordsAsync(accepted.Execution)).Where(r => r.Kind == WalRecordKind.StepFailed)
-            .Select(r => JsonDocument.Parse(r.Payload).RootElement).ToList();
-        failures.Select(f => f.GetProperty("a").GetInt32()).Should().Equal(1, 2);
-        failures.Should().OnlyContain(f => !f.GetProperty("f").GetBoolean() && f.GetProperty("c").GetString() == "step.unhandled_exception");
-        failures[0].GetProperty("d").GetInt64().Should().BeInRange(80, 120);
-        failures[1].GetProperty("d").GetInt64().Should().BeInRange(160, 240);
+            .Select(r => (StepFailedPayload)WalPayloadCodec.Decode(r)).ToList();
+        failures.Select(f => f.Attempt).Should().Equal(1, 2);
+        failures.Should().OnlyContain(f => !f.Final && f.Error.Code == "step.unhandled_exception");
+        failures[0].Backoff.TotalMilliseconds.Should().BeInRange(80, 120);
+        failures[1].Backoff.TotalMilliseconds.Should().BeInRange(160, 240);
     }
 
     [Fact]
@@ -103,11 +106,11 @@ public sealed class SagaEngineTests
         var waiting = await host.WaitForStateAsync(accepted.Execution, SagaState.Waiting);
         waiting.CurrentStep.Should().Be("approve");
 
-        await host.SubmitAsync(IntentIntake.SignalIntentType, new { sagaId = accepted.Execution.ToString(), name = "approve", value = new Approval("ada") });
+        await host.SubmitAsync(BuiltInIntents.Signal, new { sagaId = accepted.Execution.ToString(), name = "approve", value = new Approval("ada") });
         await host.WaitForRecordsAsync(accepted.Execution, WalRecordKind.StepCompleted, 3); // reserve, wait, timer
         (await host.WaitForStateAsync(accepted.Execution, SagaState.Waiting)).CurrentStep.Should().Be("cool-off");
         host.Time.Advance(TimeSpan.FromMinutes(59));
-        await Task.Delay(50);
+        await host.IdleAsync();
         (await host.Engine.GetAsync(host.Tenant, accepted.Execution))!.State.Should().Be(SagaState.Waiting);
         host.Time.Advance(TimeSpan.FromMinutes(2));
 
@@ -151,7 +154,7 @@ public sealed class SagaEngineTests
         var accepted = await host.SubmitAsync("orders.approve", new OrderInput("o-8", 1));
         await host.WaitForStateAsync(accepted.Execution, SagaState.Waiting);
 
-        await host.SubmitAsync(IntentIntake.CancelIntentType, new { sagaId = accepted.Execution.ToString(), reason = "customer changed their mind" });
+        await host.SubmitAsync(BuiltInIntents.Cancel, new { sagaId = accepted.Execution.ToString(), reason = "customer changed their mind" });
         var end = await host.CompletionAsync(accepted.Execution);
 
         end.State.Should().Be(SagaState.Cancelled);
@@ -241,7 +244,6 @@ public sealed class SagaEngineTests
             }
         });
         await subscribed.Task;
-        await Task.Delay(50);
 
         var accepted = await host.SubmitAsync("orders.fail_shipping", new OrderInput("o-11", 1));
         await host.CompletionAsync(accepted.Execution);

@@ -1,3 +1,4 @@
+using Symphainy.Wal.Records;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -40,7 +41,7 @@ public sealed class SagaRecoveryTests : IDisposable
         end.State.Should().Be(SagaState.Completed);
         end.Output!.Value.GetString().Should().Be("v1 approved by grace");
         _journal.Entries.Should().Equal("reserve r-1 x3", "charge r-1");
-        (await second.RecordsAsync(saga)).Count(r => r.Kind == WalRecordKind.StepCompleted && JsonDocument.Parse(r.Payload).RootElement.GetProperty("n").GetString() == "reserve")
+        (await second.RecordsAsync(saga)).Count(r => r.Kind == WalRecordKind.StepCompleted && WalPayloadCodec.Decode(r) is StepCompletedPayload { Name: "reserve" })
             .Should().Be(1, "no step is recorded twice");
     }
 
@@ -60,7 +61,7 @@ public sealed class SagaRecoveryTests : IDisposable
         await using var second = await StartAsync(s => s.Approve());
         await second.WaitForStateAsync(saga, SagaState.Waiting);
         _time.Advance(TimeSpan.FromMinutes(19));
-        await Task.Delay(50);
+        await second.IdleAsync();
         (await second.Engine.GetAsync(_tenant, saga))!.State.Should().Be(SagaState.Waiting, "the timer was due 60 minutes after it started, not 60 after the restart");
         _time.Advance(TimeSpan.FromMinutes(2));
         (await second.CompletionAsync(saga)).State.Should().Be(SagaState.Completed);
@@ -75,7 +76,7 @@ public sealed class SagaRecoveryTests : IDisposable
             // Record an intent as intake does, without routing it: the process died right after the acknowledgement.
             saga = new IdGenerator(_time, new SeededRandomSource(8)).Next<SagaId>();
             var intent = new IdGenerator(_time, new SeededRandomSource(9)).Next<IntentId>();
-            var payload = JsonSerializer.SerializeToUtf8Bytes(new { t = "orders.place", d = "orders.place", v = 1, p = new OrderInput("r-3", 1) });
+            var payload = WalPayloadCodec.Encode(new IntentReceivedPayload("orders.place", "orders.place", 1, JsonSerializer.SerializeToUtf8Bytes(new OrderInput("r-3", 1))));
             await first.Wal.AppendAsync(new WalEntry(WalRecordKind.IntentReceived, _tenant, payload, Saga: saga, Intent: intent));
         }
 
@@ -125,11 +126,7 @@ public sealed class SagaRecoveryTests : IDisposable
         changed = kept;
         var last = new RecordingObserver();
         await using var third = await StartAsync(s => s.Changed(), services => services.AddSingleton<ISagaRecoveryObserver>(last));
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!last.Calls.Any(c => c.StartsWith("poison", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
+        await third.IdleAsync();
 
         last.Calls.Should().Contain($"poison {changed} saga.nondeterministic");
         var snapshot = await third.Engine.GetAsync(_tenant, changed);

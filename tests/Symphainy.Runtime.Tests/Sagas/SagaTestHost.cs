@@ -71,38 +71,27 @@ internal sealed class SagaTestHost : IAsyncDisposable
 
     public Task<SagaSnapshot> CompletionAsync(SagaId saga) => Engine.WaitForEndAsync(Tenant, saga).WaitAsync(TimeSpan.FromSeconds(30));
 
-    /// <summary>Waits (in real time, bounded) until the saga is in <paramref name="state"/>; the fake clock does not move.</summary>
+    /// <summary>
+    /// Waits until the engine is idle (no saga can move without the clock, a signal or a submission, and every event
+    /// is published), bounded in real time; the fake clock does not move.
+    /// </summary>
+    public Task IdleAsync() => Engine.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+    /// <summary>Once the engine is idle, the saga is in <paramref name="state"/>.</summary>
     public async Task<SagaSnapshot> WaitForStateAsync(SagaId saga, SagaState state)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await Engine.GetAsync(Tenant, saga) is { } snapshot && snapshot.State == state)
-            {
-                return snapshot;
-            }
-
-            await Task.Delay(5);
-        }
-
-        throw new TimeoutException($"saga {saga} did not reach {state}; it is {(await Engine.GetAsync(Tenant, saga))?.State}");
+        await IdleAsync();
+        var snapshot = await Engine.GetAsync(Tenant, saga);
+        snapshot.Should().NotBeNull();
+        snapshot!.State.Should().Be(state, "that is where the saga rests once the engine is idle ({0})", snapshot);
+        return snapshot;
     }
 
-    /// <summary>Waits until the log holds <paramref name="count"/> records of <paramref name="kind"/> for the saga.</summary>
+    /// <summary>Once the engine is idle, the log holds <paramref name="count"/> records of <paramref name="kind"/> for the saga.</summary>
     public async Task WaitForRecordsAsync(SagaId saga, WalRecordKind kind, int count)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if ((await RecordsAsync(saga)).Count(r => r.Kind == kind) >= count)
-            {
-                return;
-            }
-
-            await Task.Delay(5);
-        }
-
-        throw new TimeoutException($"saga {saga} did not record {count} {kind}");
+        await IdleAsync();
+        (await RecordsAsync(saga)).Count(r => r.Kind == kind).Should().Be(count, "the saga recorded that many {0} records when the engine went idle", kind);
     }
 
     public async Task<List<WalRecord>> RecordsAsync(SagaId saga)

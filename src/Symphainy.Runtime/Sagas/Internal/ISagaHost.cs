@@ -1,9 +1,8 @@
-using Symphainy.Events;
 using Symphainy.Wal;
 
 namespace Symphainy.Sagas.Internal;
 
-/// <summary>What a <see cref="SagaContext"/> needs from its engine.</summary>
+/// <summary>What a <see cref="SagaContext"/> needs from the engine that runs it.</summary>
 internal interface ISagaHost
 {
     IServiceProvider Services { get; }
@@ -15,9 +14,15 @@ internal interface ISagaHost
     /// <summary>Cancelled when the host stops: waits end without recording anything, to resume after restart.</summary>
     CancellationToken Stopping { get; }
 
-    /// <summary>Appends a record of the saga (durable when it returns) and publishes the matching event.</summary>
-    ValueTask RecordAsync(SagaRun run, WalRecordKind kind, byte[] payload, ExecutionEventKind eventKind, string? step);
+    /// <summary>
+    /// Whether the host is going away (stop requested, or its services disposed). A failure seen then is not
+    /// recorded: the saga suspends and resumes on the next start.
+    /// </summary>
+    bool IsStopping { get; }
 
-    /// <summary>Publishes a state change that has no record of its own (waiting, compensating).</summary>
-    ValueTask PublishAsync(SagaRun run, ExecutionEventKind eventKind, string? step);
+    /// <summary>Appends a record of the saga; durable when it returns. Throws <see cref="SagaSuspendedException"/> when the host is going away.</summary>
+    ValueTask RecordAsync(SagaRun run, WalRecordKind kind, byte[] payload);
+
+    /// <summary>Awaits a wait (a timer, a signal, a backoff) during which the saga does not count as busy.</summary>
+    Task ParkAsync(Task wait);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Symphainy.Wal.Records;
 
 namespace Symphainy.Sagas.Internal;
 
@@ -6,10 +7,19 @@ namespace Symphainy.Sagas.Internal;
 internal sealed class SagaRun
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, Queue<JsonElement>> _inbox = new(StringComparer.Ordinal);
+    private Dictionary<string, Queue<ReadOnlyMemory<byte>>>? _inbox;
     private TaskCompletionSource? _signalArrived;
 
-    public SagaRun(SagaId id, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, JsonElement input)
+    // The history collections exist only for sagas that need them (most never replay, fail or compensate).
+    private Dictionary<int, StepCompletedPayload>? _recorded;
+    private Dictionary<int, (int Attempts, SagaError? Final)>? _failures;
+    private HashSet<int>? _timersFired;
+    private HashSet<int>? _timedOut;
+    private HashSet<int>? _compensated;
+    private List<(int Index, string Name, Func<Task> Compensate)>? _compensations;
+    private CancellationTokenSource? _cancellation;
+
+    public SagaRun(SagaId id, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, ReadOnlyMemory<byte> input, long firstPosition)
     {
         Id = id;
         Tenant = tenant;
@@ -17,6 +27,7 @@ internal sealed class SagaRun
         Intent = intent;
         Definition = definition;
         Input = input;
+        FirstPosition = firstPosition;
     }
 
     public SagaId Id { get; }
@@ -29,33 +40,30 @@ internal sealed class SagaRun
 
     public SagaDefinition Definition { get; }
 
-    public JsonElement Input { get; }
+    /// <summary>The intent's payload, UTF-8 JSON.</summary>
+    public ReadOnlyMemory<byte> Input { get; }
+
+    /// <summary>Position of the saga's first record (its intent), which retention must keep while it runs.</summary>
+    public long FirstPosition { get; }
 
     public SagaState State { get; set; } = SagaState.Pending;
 
     public bool StartRecorded { get; set; }
 
-    /// <summary>Position of the saga's first record (its intent), which retention must keep while it runs.</summary>
-    public long FirstPosition { get; set; }
+    /// <summary>Whether the record that compensation began is in the log.</summary>
+    public bool CompensationRecorded { get; set; }
 
     public int CompletedSteps { get; set; }
 
     public string? CurrentStep { get; set; }
 
-    public JsonElement? Output { get; set; }
+    /// <summary>The output, UTF-8 JSON, once completed.</summary>
+    public ReadOnlyMemory<byte>? Output { get; set; }
 
     public SagaError? Error { get; set; }
 
-    // The history collections exist only for sagas that need them (most never replay, fail or compensate).
-    private Dictionary<int, JsonElement>? _recorded;
-    private Dictionary<int, (int Attempts, SagaError? Final)>? _failures;
-    private HashSet<int>? _timersFired;
-    private HashSet<int>? _timedOut;
-    private HashSet<int>? _compensated;
-    private List<(int Index, string Name, Func<Task> Compensate)>? _compensations;
-
     /// <summary>Recorded step completions by index, for replay.</summary>
-    public Dictionary<int, JsonElement> Recorded => _recorded ??= [];
+    public Dictionary<int, StepCompletedPayload> Recorded => _recorded ??= [];
 
     /// <summary>Whether anything was recorded for replay.</summary>
     public bool HasRecorded => _recorded is { Count: > 0 };
@@ -77,9 +85,10 @@ internal sealed class SagaRun
 
     public int NextIndex { get; set; }
 
-    private CancellationTokenSource? _cancellation;
-
+    /// <summary>Cancelled when the saga is cancelled (not when the host stops).</summary>
     public CancellationTokenSource Cancellation => LazyInitializer.EnsureInitialized(ref _cancellation);
+
+    public bool HasCancellation => _cancellation is not null;
 
     public string? CancelReason { get; set; }
 
@@ -89,14 +98,53 @@ internal sealed class SagaRun
 
     public SagaSnapshot Snapshot() => new(Id, Tenant, Intent, Definition.Name, Definition.Version, State, CompletedSteps, CurrentStep, Output, Error);
 
-    public void Deliver(string name, JsonElement value)
+    /// <summary>Applies one recorded transition of this saga's history, before it resumes.</summary>
+    public void Apply(WalPayload payload)
+    {
+        switch (payload)
+        {
+            case SagaStartedPayload:
+                StartRecorded = true;
+                break;
+            case StepCompletedPayload { StepKind: StepKind.Compensation } compensation:
+                Compensated.Add(compensation.Index);
+                break;
+            case StepCompletedPayload step:
+                Recorded[step.Index] = step;
+                CompletedSteps += step.StepKind is StepKind.Step or StepKind.Agent ? 1 : 0;
+                break;
+            case StepFailedPayload { StepKind: StepKind.Compensation }:
+                break; // a failed compensation is followed by its completion record
+            case StepFailedPayload failed:
+                Failures[failed.Index] = (failed.Attempt, failed.Final ? failed.Error with { Step = failed.Name } : null);
+                break;
+            case SagaSignalledPayload { SignalKind: SignalKind.Signal } signal:
+                Deliver(signal.Name!, signal.Value ?? ReadOnlyMemory<byte>.Empty);
+                break;
+            case SagaSignalledPayload { SignalKind: SignalKind.TimerFired, Index: { } timer }:
+                TimersFired.Add(timer);
+                break;
+            case SagaSignalledPayload { SignalKind: SignalKind.TimedOut, Index: { } wait }:
+                TimedOut.Add(wait);
+                break;
+            case SagaSignalledPayload { SignalKind: SignalKind.Cancel } cancel:
+                CancelReason = cancel.Reason ?? "cancelled";
+                break;
+            case SagaCompensatingPayload:
+                CompensationRecorded = true;
+                break;
+        }
+    }
+
+    public void Deliver(string name, ReadOnlyMemory<byte> value)
     {
         TaskCompletionSource? wake;
         lock (_gate)
         {
+            _inbox ??= new Dictionary<string, Queue<ReadOnlyMemory<byte>>>(StringComparer.Ordinal);
             if (!_inbox.TryGetValue(name, out var queue))
             {
-                _inbox[name] = queue = new Queue<JsonElement>();
+                _inbox[name] = queue = new Queue<ReadOnlyMemory<byte>>();
             }
 
             queue.Enqueue(value);
@@ -108,20 +156,34 @@ internal sealed class SagaRun
     }
 
     /// <summary>Takes the oldest signal of that name, or returns a task that completes when any signal arrives.</summary>
-    public bool TryTake(string name, out JsonElement value, out Task arrived)
+    public bool TryTake(string name, out ReadOnlyMemory<byte> value, out Task arrived)
     {
         lock (_gate)
         {
-            if (_inbox.TryGetValue(name, out var queue) && queue.TryDequeue(out value))
+            if (_inbox is not null && _inbox.TryGetValue(name, out var queue) && queue.TryDequeue(out value))
             {
                 arrived = Task.CompletedTask;
                 return true;
             }
 
-            _signalArrived ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Continuations run inline on the signaller's thread: the saga's wait ends (and counts busy again) before
+            // the signal call returns; the saga itself continues on its own scheduler.
+            _signalArrived ??= new TaskCompletionSource();
             arrived = _signalArrived.Task;
             value = default;
             return false;
         }
+    }
+
+    /// <summary>A recorded JSON value as an element (an absent value is JSON null).</summary>
+    public static JsonElement ToElement(ReadOnlyMemory<byte> json)
+    {
+        if (json.IsEmpty)
+        {
+            return default;
+        }
+
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
     }
 }

@@ -16,7 +16,7 @@ namespace Symphainy.Wal.Internal;
 internal static class WalFormat
 {
     public const int HeaderSize = 32;
-    public const ushort Version = 1;
+    public const ushort Version = 2; // 2: payloads in the binary layout of WalPayloadCodec (1 held JSON payloads)
     public const int RecordPrefixSize = 8;
     public const int FixedBodySize = 8 + 8 + 1 + 1 + 2 + 16;
     public const int IdSize = 16;
@@ -142,7 +142,7 @@ internal static class WalFormat
         }
 
         var flags = body[17];
-        if ((flags & ~KnownFlags) != 0 || body[16] is 0 or > (byte)WalRecordKind.SessionEnded)
+        if ((flags & ~KnownFlags) != 0 || body[16] is 0 or > (byte)WalRecordKind.SagaCompensating)
         {
             return null;
         }

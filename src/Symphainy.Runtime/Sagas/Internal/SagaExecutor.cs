@@ -1,0 +1,335 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Symphainy.Logging;
+using Symphainy.Wal;
+using Symphainy.Wal.Internal;
+using Symphainy.Wal.Records;
+
+namespace Symphainy.Sagas.Internal;
+
+/// <summary>
+/// Runs sagas on the bounded worker pool: records every transition in the log before it takes effect, compensates
+/// and ends them. A stop is not a cancellation: once the host is going away nothing more is recorded as failed, and
+/// whatever is unfinished resumes on the next start.
+/// </summary>
+internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
+{
+    private static readonly TimeSpan DrainOnDispose = TimeSpan.FromSeconds(30);
+    private readonly IWriteAheadLog _wal;
+    private readonly SagaStore _store;
+    private readonly LogRetention _retention;
+    private readonly ISagaRecoveryObserver[] _observers;
+    private readonly ILogger _logger;
+    private readonly TaskScheduler _scheduler;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Action<Task> _wake;
+    private int _inFlight;
+    private int _busy;
+
+    public SagaExecutor(
+        IWriteAheadLog wal,
+        SagaStore store,
+        LogRetention retention,
+        SagaScheduler scheduler,
+        IServiceProvider services,
+        TimeProvider time,
+        IRandomSource random,
+        IEnumerable<ISagaRecoveryObserver> observers,
+        ILogger<SagaExecutor> logger)
+    {
+        _wal = wal;
+        _store = store;
+        _retention = retention;
+        _scheduler = scheduler.Scheduler;
+        Services = services;
+        Time = time;
+        Random = random;
+        _observers = observers.ToArray();
+        _logger = logger;
+        _wake = _ => Interlocked.Increment(ref _busy);
+    }
+
+    public IServiceProvider Services { get; }
+
+    public TimeProvider Time { get; }
+
+    public IRandomSource Random { get; }
+
+    public CancellationToken Stopping => _stopping.Token;
+
+    public bool IsStopping => _stopping.IsCancellationRequested || ServicesDisposed();
+
+    /// <summary>Sagas that can make progress now (not parked on a timer, a signal or a backoff).</summary>
+    public int Busy => Volatile.Read(ref _busy);
+
+    /// <summary>Raised when no saga is busy any more.</summary>
+    public Action? BecameIdle { get; set; }
+
+    /// <summary>Starts running a saga (new, or resumed with its history applied).</summary>
+    public void Schedule(SagaRun run)
+    {
+        _store.Add(run);
+        if (_stopping.IsCancellationRequested)
+        {
+            return; // accepted while the host stops: recorded, resumes on the next start
+        }
+
+        Interlocked.Increment(ref _inFlight);
+        Interlocked.Increment(ref _busy);
+        _ = Task.Factory.StartNew(() => ExecuteAsync(run), CancellationToken.None, TaskCreationOptions.DenyChildAttach, _scheduler).Unwrap();
+    }
+
+    public async ValueTask RecordAsync(SagaRun run, WalRecordKind kind, byte[] payload)
+    {
+        try
+        {
+            await _wal.AppendAsync(new WalEntry(kind, run.Tenant, payload, run.Session, run.Id, run.Intent)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not SymphainyException { Code: "wal.record_too_large" } && IsStopping)
+        {
+            // The log closed under us while the host goes away: nothing was acknowledged, the saga resumes.
+            throw new SagaSuspendedException("The host stopped while a record was written; the saga resumes after restart.", e);
+        }
+    }
+
+    public async Task ParkAsync(Task wait)
+    {
+        if (Interlocked.Decrement(ref _busy) == 0)
+        {
+            BecameIdle?.Invoke();
+        }
+
+        // Counted busy again the moment the wait ends (inside the timer or signal that ends it), before the saga's
+        // continuation is even scheduled, so "idle" never shows while a woken saga waits for a worker.
+        _ = wait.ContinueWith(_wake, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        await wait.ConfigureAwait(true);
+    }
+
+    /// <summary>Stops starting steps and waits until every running saga reached a point where it records nothing more.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await BeginStopAsync().ConfigureAwait(false);
+        await _drained.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await BeginStopAsync().ConfigureAwait(false);
+        try
+        {
+            await _drained.Task.WaitAsync(DrainOnDispose).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            LogDrainTimeout(_logger, Volatile.Read(ref _inFlight), DrainOnDispose);
+        }
+    }
+
+    private async Task BeginStopAsync()
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+        }
+
+        if (Volatile.Read(ref _inFlight) == 0)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private bool ServicesDisposed()
+    {
+        try
+        {
+            _ = Services.GetService(typeof(IServiceScopeFactory));
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    private async Task ExecuteAsync(SagaRun run)
+    {
+        // Every log line written while the saga runs (in steps, services and agents too) carries its ids.
+        using var scope = _logger.IsEnabled(LogLevel.Critical)
+            ? _logger.BeginExecutionScope(new ExecutionScope(run.Tenant, run.Session, run.Id, run.Intent))
+            : null;
+        var context = new SagaContext(this, run);
+        try
+        {
+            try
+            {
+                if (!run.StartRecorded)
+                {
+                    await RecordAsync(run, WalRecordKind.SagaStarted, WalPayloadCodec.Encode(new SagaStartedPayload(run.Definition.Name, run.Definition.Version))).ConfigureAwait(true);
+                    run.StartRecorded = true;
+                }
+
+                run.State = SagaState.Running;
+                if (run.CancelReason is not null)
+                {
+                    await run.Cancellation.CancelAsync().ConfigureAwait(true);
+                }
+
+                var output = await run.Definition.RunAsync(Services, context, run.Input).ConfigureAwait(true);
+                try
+                {
+                    await EndAsync(run, SagaState.Completed, output, null).ConfigureAwait(true);
+                }
+                catch (SymphainyException tooLarge) when (tooLarge.Code == ErrorCodes.WalRecordTooLarge.Code)
+                {
+                    await FailAsync(run, new SymphainyException(ErrorCodes.StepResultNotRecordable, $"The output of saga {run.Id} cannot be recorded: {tooLarge.Message}", tooLarge)).ConfigureAwait(true);
+                }
+            }
+            catch (SagaSuspendedException)
+            {
+                LogSuspended(_logger, run.Id);
+            }
+            catch (Exception) when (IsStopping)
+            {
+                LogSuspended(_logger, run.Id); // a stop is not a failure: nothing recorded, resumes after restart
+            }
+            catch (SymphainyException e) when (e.Code == ErrorCodes.SagaNondeterministic.Code)
+            {
+                await PoisonAsync(run, e).ConfigureAwait(true);
+            }
+            catch (SymphainyException e) when (e.Code.StartsWith("wal.", StringComparison.Ordinal))
+            {
+                LogLogFailed(_logger, e, run.Id);
+            }
+            catch (Exception e)
+            {
+                await FailAsync(run, e).ConfigureAwait(true);
+            }
+        }
+        finally
+        {
+            context.Release();
+            if (Interlocked.Decrement(ref _busy) == 0)
+            {
+                BecameIdle?.Invoke();
+            }
+
+            if (Interlocked.Decrement(ref _inFlight) == 0 && _stopping.IsCancellationRequested)
+            {
+                _drained.TrySetResult();
+            }
+        }
+    }
+
+    private async Task FailAsync(SagaRun run, Exception error)
+    {
+        var cancelled = error is OperationCanceledException && run.CancelReason is not null;
+        var failure = cancelled
+            ? new SagaError(ErrorCodes.SagaCancelled.Code, ErrorKind.Domain, $"Cancelled: {run.CancelReason}", run.CurrentStep)
+            : SagaError.From(error, run.CurrentStep, ErrorCodes.SagaUnhandledException);
+        try
+        {
+            await CompensateAsync(run, failure).ConfigureAwait(true);
+            await EndAsync(run, cancelled ? SagaState.Cancelled : SagaState.Failed, null, failure).ConfigureAwait(true);
+        }
+        catch (SagaSuspendedException)
+        {
+            LogSuspended(_logger, run.Id);
+        }
+        catch (Exception) when (IsStopping)
+        {
+            LogSuspended(_logger, run.Id);
+        }
+        catch (SymphainyException e) when (e.Code.StartsWith("wal.", StringComparison.Ordinal))
+        {
+            LogLogFailed(_logger, e, run.Id);
+        }
+    }
+
+    /// <summary>Runs the compensations of completed steps in reverse order, each recorded once.</summary>
+    private async Task CompensateAsync(SagaRun run, SagaError cause)
+    {
+        if (!run.HasCompensations)
+        {
+            return;
+        }
+
+        run.State = SagaState.Compensating;
+        if (!run.CompensationRecorded)
+        {
+            await RecordAsync(run, WalRecordKind.SagaCompensating, WalPayloadCodec.Encode(new SagaCompensatingPayload(cause))).ConfigureAwait(true);
+            run.CompensationRecorded = true;
+        }
+
+        for (var i = run.Compensations.Count - 1; i >= 0; i--)
+        {
+            var (index, name, compensate) = run.Compensations[i];
+            if (run.Compensated.Contains(index))
+            {
+                continue;
+            }
+
+            if (_stopping.IsCancellationRequested)
+            {
+                throw new SagaSuspendedException();
+            }
+
+            run.CurrentStep = name;
+            try
+            {
+                await compensate().ConfigureAwait(true);
+            }
+            catch (Exception e) when (e is not SagaSuspendedException && !IsStopping)
+            {
+                // A compensation that fails is recorded and reported; the others still run.
+                LogCompensationFailed(_logger, e, run.Id, name);
+                var error = new SagaError(ErrorCodes.SagaCompensationFailed.Code, ErrorCodes.SagaCompensationFailed.Kind, $"Compensating step '{name}' failed: {e.Message}", name);
+                await RecordAsync(run, WalRecordKind.StepFailed, WalPayloadCodec.Encode(new StepFailedPayload(index, name, StepKind.Compensation, 1, true, error, TimeSpan.Zero))).ConfigureAwait(true);
+            }
+
+            await RecordAsync(run, WalRecordKind.StepCompleted, WalPayloadCodec.Encode(new StepCompletedPayload(index, name, StepKind.Compensation))).ConfigureAwait(true);
+            run.Compensated.Add(index);
+        }
+    }
+
+    private async Task EndAsync(SagaRun run, SagaState state, byte[]? output, SagaError? error)
+    {
+        var payload = WalPayloadCodec.Encode(new SagaEndedPayload(state, run.Definition.Name, run.Definition.Version, output, error));
+        await RecordAsync(run, WalRecordKind.SagaEnded, payload).ConfigureAwait(true);
+        run.State = state;
+        run.Output = output;
+        run.Error = error;
+        run.CurrentStep = null;
+        var snapshot = run.Snapshot();
+        _store.Retire(snapshot);
+        run.Completion.TrySetResult(snapshot);
+        await _retention.OnSagaEndedAsync(_stopping.Token).ConfigureAwait(true);
+    }
+
+    private async Task PoisonAsync(SagaRun run, SymphainyException error)
+    {
+        run.State = SagaState.Pending;
+        run.Error = new SagaError(error.Code, error.Kind, error.Message, run.CurrentStep);
+        _store.Poison(run.Snapshot());
+        LogPoisoned(_logger, error, run.Id, run.Definition.Name, run.Definition.Version);
+        foreach (var observer in _observers)
+        {
+            await observer.OnPoisonAsync(run.Snapshot(), error, _stopping.Token).ConfigureAwait(true);
+        }
+    }
+
+    [LoggerMessage(10, LogLevel.Debug, "Saga {Saga} suspended: the host is stopping; it resumes after restart")]
+    private static partial void LogSuspended(ILogger logger, SagaId saga);
+
+    [LoggerMessage(11, LogLevel.Error, "Saga {Saga} stopped: the write-ahead log refused a record; it resumes after restart from what was recorded")]
+    private static partial void LogLogFailed(ILogger logger, Exception exception, SagaId saga);
+
+    [LoggerMessage(12, LogLevel.Error, "Saga {Saga} cannot run ({Definition} v{Version}); it stays unfinished until the cause is fixed")]
+    internal static partial void LogPoisoned(ILogger logger, Exception exception, SagaId saga, string definition, int version);
+
+    [LoggerMessage(13, LogLevel.Error, "Saga {Saga}: compensation of step {Step} failed")]
+    private static partial void LogCompensationFailed(ILogger logger, Exception exception, SagaId saga, string step);
+
+    [LoggerMessage(15, LogLevel.Warning, "{Count} sagas were still running {Timeout} after the host was disposed; what they record from now on is lost and they resume after restart")]
+    private static partial void LogDrainTimeout(ILogger logger, int count, TimeSpan timeout);
+}
