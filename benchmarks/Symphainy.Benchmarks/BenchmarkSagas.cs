@@ -73,7 +73,7 @@ public static class BenchmarkHost
             builder.Services.AddSingleton(wal);
         }
 
-        new SymphainyBuilder(builder.Services).AddRuntime().AddSaga<ThreeStepSaga>(ThreeStepSaga.Name);
+        new SymphainyBuilder(builder.Services).AddRuntime().AddCapability<ThreeStepSaga>(ThreeStepSaga.Name, "bench", "three trivial steps");
         return builder.Build();
     }
 }

@@ -59,7 +59,7 @@ internal sealed class RecoveryScenario : IScenario
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Symphainy:DataDirectory"] = directory });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<SagaScenario.TrivialWork>();
-        new SymphainyBuilder(builder.Services).AddRuntime().AddSaga<SagaScenario.ThreeSteps>("bench.three_steps");
+        new SymphainyBuilder(builder.Services).AddRuntime().AddCapability<SagaScenario.ThreeSteps>("bench.three_steps", "bench", "three trivial steps");
         using var host = builder.Build();
         await host.StartAsync();
         var engine = host.Services.GetRequiredService<ISagaEngine>();

@@ -117,7 +117,7 @@ internal sealed class SagaScenario : IScenario
         });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<TrivialWork>();
-        new SymphainyBuilder(builder.Services).AddRuntime().AddSaga<ThreeSteps>("bench.three_steps");
+        new SymphainyBuilder(builder.Services).AddRuntime().AddCapability<ThreeSteps>("bench.three_steps", "bench", "three trivial steps");
         var host = builder.Build();
         await host.StartAsync();
         return host;

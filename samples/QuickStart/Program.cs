@@ -18,7 +18,7 @@ builder.Logging.AddSymphainyJsonConsole();
 // JSON log lines go to stderr here so they never interleave with what the sample prints on stdout.
 builder.Services.Configure<ConsoleLoggerOptions>(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Services.AddSingleton<Greeter>();
-builder.Services.AddSymphainy(symphainy => symphainy.AddSaga<WelcomeSaga>("demo.welcome"));
+builder.Services.AddSymphainy(symphainy => symphainy.AddCapability<WelcomeSaga>("demo.welcome", "demo", "Greets a visitor in three recorded steps."));
 
 using var host = builder.Build();
 await host.StartAsync();

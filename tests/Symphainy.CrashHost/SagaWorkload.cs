@@ -34,9 +34,9 @@ public static class SagaWorkload
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<Counter>();
         new SymphainyBuilder(builder.Services).AddRuntime()
-            .AddSaga<PlainSaga>(Plain)
-            .AddSaga<TimerSaga>(Timer)
-            .AddSaga<SignalSaga>(Signal);
+            .AddCapability<PlainSaga>(Plain, "crash", "plain steps")
+            .AddCapability<TimerSaga>(Timer, "crash", "a durable timer")
+            .AddCapability<SignalSaga>(Signal, "crash", "waits for a signal");
         var host = builder.Build();
         await host.StartAsync();
         return host;

@@ -72,7 +72,7 @@ public sealed class CuratorTests
     [Fact]
     public void Saga_definitions_without_a_description_become_capabilities_of_the_default_realm()
     {
-        var curator = CuratorOf(b => b.AddSaga<AssessDataQuality>("plain.saga"));
+        var curator = CuratorOf(b => b.Services.AddSingleton(SagaDefinition.For<AssessDataQuality>("plain.saga")));
         curator.Find("plain.saga")!.Realm.Should().Be(Curator.DefaultRealm);
     }
 

@@ -46,7 +46,7 @@ public sealed class ProjectorRebuildTests : IDisposable
         });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<Profiler>();
-        new SymphainyBuilder(builder.Services).UseSqliteStateGraph().AddSaga<ReportSaga>("reports.profile");
+        new SymphainyBuilder(builder.Services).UseSqliteStateGraph().AddCapability<ReportSaga>("reports.profile", "reports", "profiles a report");
         var host = builder.Build();
         await host.StartAsync();
         return host;

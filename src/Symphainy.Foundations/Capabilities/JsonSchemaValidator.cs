@@ -14,7 +14,7 @@ namespace Symphainy.Capabilities;
 /// Other keywords are not checked (the typed deserialization that follows still is). The schema is compiled once;
 /// a valid value is checked without allocating, and field paths are only built for problems.
 /// </summary>
-public sealed class JsonSchemaValidator
+internal sealed class JsonSchemaValidator
 {
     private const int MaxProblems = 20;
     private const int MaxDepth = 64;

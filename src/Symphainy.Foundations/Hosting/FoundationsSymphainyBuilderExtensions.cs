@@ -43,37 +43,6 @@ public static class FoundationsSymphainyBuilderExtensions
         return builder;
     }
 
-    /// <summary>
-    /// Registers orchestrator <typeparamref name="TOrchestrator"/> as capability <paramref name="name"/> of
-    /// <paramref name="realm"/>: its saga definition, and what the Curator tells about it (input and output schemas
-    /// are derived from the orchestrator's types).
-    /// </summary>
-    /// <typeparam name="TOrchestrator">An <see cref="Orchestrator{TInput, TOutput}"/>.</typeparam>
-    /// <param name="builder">The Symphainy builder.</param>
-    /// <param name="name">The capability's name, the intent type that asks for it.</param>
-    /// <param name="realm">The owning realm.</param>
-    /// <param name="description">What it does, for a person.</param>
-    /// <param name="version">Its version, from 1.</param>
-    /// <param name="determinism">Whether the same input gives the same output.</param>
-    /// <param name="idempotent">Whether running it twice equals running it once.</param>
-    /// <returns>The same builder.</returns>
-    public static ISymphainyBuilder AddCapability<TOrchestrator>(
-        this ISymphainyBuilder builder,
-        string name,
-        string realm,
-        string description,
-        int version = 1,
-        Determinism determinism = Determinism.NonDeterministic,
-        bool idempotent = false)
-        where TOrchestrator : class
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        builder.AddFoundations();
-        builder.AddSaga<TOrchestrator>(name, version);
-        builder.Services.AddSingleton(new CapabilityRegistration(name, version, realm, description, determinism, idempotent));
-        return builder;
-    }
-
     private sealed class ProjectorHost(StateGraphProjector projector) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken) => projector.StartAsync(cancellationToken);

@@ -13,7 +13,7 @@ namespace Symphainy.Projection;
 /// <see cref="ExecutionGraph"/> and <see cref="SagaNodeProperties"/>, which the Runtime reads ended sagas back
 /// through. A node's time is its record's time, so a rebuild gives the same graph.
 /// </summary>
-public static class WalGraphMapping
+internal static class WalGraphMapping
 {
     /// <summary>Adds the nodes and edges of <paramref name="record"/> to <paramref name="nodes"/> and <paramref name="edges"/>.</summary>
     /// <param name="record">A log record.</param>

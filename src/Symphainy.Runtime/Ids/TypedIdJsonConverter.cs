@@ -5,7 +5,7 @@ namespace Symphainy;
 
 /// <summary>Reads and writes a typed id as its string form, also as a dictionary key.</summary>
 /// <typeparam name="T">The id type.</typeparam>
-public sealed class TypedIdJsonConverter<T> : JsonConverter<T>
+internal sealed class TypedIdJsonConverter<T> : JsonConverter<T>
     where T : struct, ITypedId<T>
 {
     /// <inheritdoc/>

@@ -38,6 +38,33 @@ public sealed class SagaDefinition
     /// <summary>The retry policy of steps that name none.</summary>
     public RetryPolicy Retry { get; }
 
+    /// <summary>Creates the definition of <typeparamref name="TOrchestrator"/>, finding its input and output types.</summary>
+    /// <typeparam name="TOrchestrator">An <see cref="Orchestrator{TInput, TOutput}"/>.</typeparam>
+    /// <param name="name">The name intents use.</param>
+    /// <param name="version">The version, from 1.</param>
+    /// <param name="retry">Default retry policy of its steps.</param>
+    /// <exception cref="SymphainyException"><c>saga.invalid_definition</c> when the type is no orchestrator.</exception>
+    public static SagaDefinition For<TOrchestrator>(string name, int version = 1, RetryPolicy? retry = null)
+        where TOrchestrator : class
+    {
+        Type[]? types = null;
+        for (var current = typeof(TOrchestrator); current is not null && types is null; current = current.BaseType)
+        {
+            if (current.IsGenericType && current.GetGenericTypeDefinition() == typeof(Orchestrator<,>))
+            {
+                types = current.GetGenericArguments();
+            }
+        }
+
+        if (types is null)
+        {
+            throw new SymphainyException(ErrorCodes.SagaInvalidDefinition, $"{typeof(TOrchestrator).Name} is not an Orchestrator<TInput, TOutput>.");
+        }
+
+        var create = typeof(SagaDefinition).GetMethod(nameof(Create))!.MakeGenericMethod(typeof(TOrchestrator), types[0], types[1]);
+        return (SagaDefinition)create.Invoke(null, [name, version, retry])!;
+    }
+
     /// <summary>Creates the definition of <typeparamref name="TOrchestrator"/>.</summary>
     /// <typeparam name="TOrchestrator">The orchestrator.</typeparam>
     /// <typeparam name="TInput">Its input.</typeparam>
