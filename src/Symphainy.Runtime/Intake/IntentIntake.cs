@@ -94,6 +94,7 @@ internal sealed partial class IntentIntake : IIntentIntake
 
         if (normalized.Type is SignalIntentType or CancelIntentType)
         {
+            CheckSize(normalized, Measure(normalized));
             return await ControlAsync(normalized, cancellationToken).ConfigureAwait(false);
         }
 
@@ -219,13 +220,28 @@ internal sealed partial class IntentIntake : IIntentIntake
             throw new SymphainyException(ErrorCodes.IntakeInvalidPayload, $"The payload of '{intent.Type}' is nested deeper than {WalPayloadCodec.MaxJsonDepth} levels.", e);
         }
 
-        var size = input.GetOffsetAndLength(record.Length).Length;
+        CheckSize(intent, input.GetOffsetAndLength(record.Length).Length);
+        return (record, input);
+    }
+
+    private static int Measure(Intent intent)
+    {
+        try
+        {
+            return WalPayloadCodec.JsonSize(intent.Payload);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SymphainyException(ErrorCodes.IntakeInvalidPayload, $"The payload of '{intent.Type}' is nested deeper than {WalPayloadCodec.MaxJsonDepth} levels.", e);
+        }
+    }
+
+    private void CheckSize(Intent intent, int size)
+    {
         if (size > _options.MaxPayloadBytes)
         {
             throw new SymphainyException(ErrorCodes.IntakePayloadTooLarge, $"The payload of '{intent.Type}' is {size} bytes; Symphainy:Intake:MaxPayloadBytes allows {_options.MaxPayloadBytes}.");
         }
-
-        return (record, input);
     }
 
     private void ThrowUnlessOpen(bool allowRecovering)

@@ -42,7 +42,8 @@ internal sealed class SagaTestHost : IAsyncDisposable
         string? dataDirectory = null,
         FakeTimeProvider? time = null,
         TenantId? tenant = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         time ??= new FakeTimeProvider(new DateTimeOffset(2026, 7, 1, 9, 0, 0, TimeSpan.Zero));
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = dataDirectory ?? AppContext.BaseDirectory });
@@ -51,6 +52,11 @@ internal sealed class SagaTestHost : IAsyncDisposable
             ["Symphainy:Wal:Provider"] = dataDirectory is null ? "InMemory" : "File",
             ["Symphainy:DataDirectory"] = dataDirectory ?? "unused",
         });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddSingleton(journal);
@@ -107,6 +113,12 @@ internal sealed class SagaTestHost : IAsyncDisposable
 
         return records;
     }
+
+    /// <summary>Stops the host (as the application's shutdown does) without disposing it.</summary>
+    public Task StopAsync() => _host.StopAsync();
+
+    /// <summary>Disposes the host without stopping it first, as a crashing or careless host does.</summary>
+    public ValueTask DisposeWithoutStopAsync() => ((IAsyncDisposable)_host).DisposeAsync();
 
     public async ValueTask DisposeAsync()
     {

@@ -216,6 +216,14 @@ public static class WalPayloadCodec
         return buffer.ToArray();
     }
 
+    /// <summary>How many bytes <paramref name="value"/> takes as recorded JSON; throws <see cref="InvalidOperationException"/> when nested deeper than <see cref="MaxJsonDepth"/>.</summary>
+    internal static int JsonSize(JsonElement value)
+    {
+        var buffer = PayloadBuffer.Rent();
+        buffer.WriteJson(value);
+        return buffer.Length - 4;
+    }
+
     internal static SymphainyException Malformed(string problem) =>
         new(ErrorCodes.WalCorruptRecord, $"A write-ahead log record's payload cannot be decoded: {problem}.");
 
