@@ -22,7 +22,7 @@ public sealed class ProjectionMappingTests
         await wal.AppendAsync(new WalEntry(WalRecordKind.SagaStarted, tenant, Json(new { d = "insights.assess", v = 1 }), session, saga, intent));
         await wal.AppendAsync(new WalEntry(WalRecordKind.AgentOutput, tenant, Json(new { i = 0, n = "explain", k = "agent", r = new { story = "3 nulls" } }), session, saga, intent));
         var graph = new InMemoryStateGraph();
-        var projector = new StateGraphProjector(wal, graph, NullLogger<StateGraphProjector>.Instance);
+        var projector = new StateGraphProjector(wal, graph, time, NullLogger<StateGraphProjector>.Instance);
 
         await projector.StartAsync(CancellationToken.None);
         await projector.WaitForPositionAsync(4).WaitAsync(TimeSpan.FromSeconds(20));
