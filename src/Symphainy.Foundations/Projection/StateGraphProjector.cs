@@ -31,11 +31,12 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
     private readonly List<(long Position, TaskCompletionSource Reached)> _waiters = [];
     private Task _loop = Task.CompletedTask;
     private long _projected;
+    private int _disposed;
 
     /// <summary>Creates the projector.</summary>
     /// <param name="wal">The log to read.</param>
     /// <param name="graph">The graph to write.</param>
-    /// <param name="time">The clock of the delays between attempts to write to the graph.</param>
+    /// <param name="time">The clock of the delays between attempts to write to the graph, and of the wait on dispose.</param>
     /// <param name="logger">Receives progress and failures.</param>
     public StateGraphProjector(IWriteAheadLog wal, IStateGraph graph, TimeProvider time, ILogger<StateGraphProjector> logger)
     {
@@ -54,6 +55,9 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
 
     /// <summary>The longest wait between two attempts to write a batch the graph refused.</summary>
     public static TimeSpan MaxRetryDelay { get; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long <see cref="DisposeAsync"/> waits for the projection to write what it read and end.</summary>
+    public static TimeSpan DisposeWait { get; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The last log position written to the graph.</summary>
     public long ProjectedPosition => Interlocked.Read(ref _projected);
@@ -97,6 +101,11 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
     /// <returns>Completes when the projection has ended, or when <paramref name="cancellationToken"/> is canceled.</returns>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -108,12 +117,28 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
         }
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// Ends the projection as <see cref="StopAsync"/> does and waits up to <see cref="DisposeWait"/> for it, so the
+    /// graph is not written to once the container disposes it.
+    /// </summary>
+    /// <returns>Completes when the projection has ended, or after <see cref="DisposeWait"/>.</returns>
     public async ValueTask DisposeAsync()
     {
-        if (!_stopping.IsCancellationRequested)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            await _stopping.CancelAsync().ConfigureAwait(false);
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.WaitAsync(DisposeWait, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The loop still holds the token: leave the token source to the garbage collector.
+            LogDisposeNotAwaited(_logger, DisposeWait, ProjectedPosition);
+            return;
         }
 
         _stopping.Dispose();
@@ -235,4 +260,7 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
 
     [LoggerMessage(6, LogLevel.Warning, "State graph projection was still writing when the stop timeout expired (projected up to log position {Position}); the rest is projected on the next start, from the checkpoint")]
     private static partial void LogStopNotAwaited(ILogger logger, long position);
+
+    [LoggerMessage(7, LogLevel.Warning, "State graph projection did not end within {Wait} of being disposed (projected up to log position {Position}); the rest is projected on the next start, from the checkpoint")]
+    private static partial void LogDisposeNotAwaited(ILogger logger, TimeSpan wait, long position);
 }
