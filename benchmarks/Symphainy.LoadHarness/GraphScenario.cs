@@ -75,7 +75,7 @@ internal sealed class GraphScenario : IScenario
 
     private static async Task<ResultRow> ProjectAsync(string variant, InMemoryWriteAheadLog wal, IStateGraph graph)
     {
-        var projector = new StateGraphProjector(wal, graph, NullLogger<StateGraphProjector>.Instance);
+        var projector = new StateGraphProjector(wal, graph, TimeProvider.System, NullLogger<StateGraphProjector>.Instance);
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
         await projector.StartAsync(CancellationToken.None);

@@ -10,9 +10,14 @@ namespace Symphainy.PublicWorks.Sqlite;
 /// edges table, the tenant first in every key and index, lineage by a recursive CTE, batched writes in one
 /// transaction, and schema migrations recorded in a version table. Also keeps the projector's checkpoint
 /// (<see cref="IProjectionCheckpoints"/>) in the same file, so graph and checkpoint are lost or kept together.
+/// One operation runs on the connection at a time. Disposing waits for the operation in progress, then closes the
+/// file; any call after that fails with <see cref="ObjectDisposedException"/>.
 /// </summary>
-public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDisposable
+public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDisposable, IAsyncDisposable
 {
+    /// <summary>How long disposing waits for the operation in progress before interrupting its statement.</summary>
+    private static readonly TimeSpan InterruptAfter = TimeSpan.FromSeconds(10);
+
     private static readonly string[] Migrations =
     [
         """
@@ -38,7 +43,11 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
     ];
 
     private readonly SqliteConnection _connection;
+
+    // Never disposed: a caller still waiting for it when the graph closes must get in, see the graph closed and
+    // throw ObjectDisposedException, not hang on a disposed semaphore. It has no wait handle to release.
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private int _disposed;
 
     /// <summary>Opens (or creates) the database and applies pending migrations.</summary>
     /// <param name="path">The database file.</param>
@@ -70,55 +79,7 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
     public async ValueTask UpsertAsync(GraphBatch batch, CancellationToken cancellationToken = default)
     {
         StateGraphValidation.Validate(batch);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using var transaction = _connection.BeginTransaction();
-            using (var node = Command("""
-                INSERT INTO nodes (tenant, id, kind, properties, updated_at) VALUES ($tenant, $id, $kind, $properties, $updated)
-                ON CONFLICT (tenant, id) DO UPDATE SET kind = excluded.kind, properties = excluded.properties, updated_at = excluded.updated_at
-                """, transaction))
-            {
-                var tenant = node.Parameters.Add("$tenant", SqliteType.Blob);
-                var id = node.Parameters.Add("$id", SqliteType.Text);
-                var kind = node.Parameters.Add("$kind", SqliteType.Integer);
-                var properties = node.Parameters.Add("$properties", SqliteType.Text);
-                var updated = node.Parameters.Add("$updated", SqliteType.Integer);
-                node.Prepare();
-                foreach (var item in batch.Nodes)
-                {
-                    tenant.Value = Key(item.Tenant);
-                    id.Value = item.Id;
-                    kind.Value = (int)item.Kind;
-                    properties.Value = item.Properties is { } p ? p.GetRawText() : DBNull.Value;
-                    updated.Value = item.UpdatedAt.UtcTicks;
-                    node.ExecuteNonQuery();
-                }
-            }
-
-            using (var edge = Command("INSERT OR IGNORE INTO edges (tenant, source, target, relation) VALUES ($tenant, $source, $target, $relation)", transaction))
-            {
-                var tenant = edge.Parameters.Add("$tenant", SqliteType.Blob);
-                var source = edge.Parameters.Add("$source", SqliteType.Text);
-                var target = edge.Parameters.Add("$target", SqliteType.Text);
-                var relation = edge.Parameters.Add("$relation", SqliteType.Text);
-                edge.Prepare();
-                foreach (var item in batch.Edges)
-                {
-                    tenant.Value = Key(item.Tenant);
-                    source.Value = item.From;
-                    target.Value = item.To;
-                    relation.Value = item.Relation;
-                    edge.ExecuteNonQuery();
-                }
-            }
-
-            transaction.Commit();
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        await RunAsync(() => Upsert(batch), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -232,62 +193,84 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
     }
 
     /// <inheritdoc/>
-    public async ValueTask<long> GetCheckpointAsync(string projection, CancellationToken cancellationToken = default)
-    {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using var command = Command("SELECT position FROM projection_checkpoints WHERE name = $name", null);
-            command.Parameters.AddWithValue("$name", projection);
-            return command.ExecuteScalar() is long position ? position : 0;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public ValueTask<long> GetCheckpointAsync(string projection, CancellationToken cancellationToken = default) =>
+        RunAsync(
+            () =>
+            {
+                using var command = Command("SELECT position FROM projection_checkpoints WHERE name = $name", null);
+                command.Parameters.AddWithValue("$name", projection);
+                return command.ExecuteScalar() is long position ? position : 0;
+            },
+            cancellationToken);
 
     /// <inheritdoc/>
-    public async ValueTask SetCheckpointAsync(string projection, long position, CancellationToken cancellationToken = default)
-    {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using var command = Command("INSERT INTO projection_checkpoints (name, position) VALUES ($name, $position) ON CONFLICT (name) DO UPDATE SET position = excluded.position", null);
-            command.Parameters.AddWithValue("$name", projection);
-            command.Parameters.AddWithValue("$position", position);
-            command.ExecuteNonQuery();
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public async ValueTask SetCheckpointAsync(string projection, long position, CancellationToken cancellationToken = default) =>
+        await RunAsync(
+            () =>
+            {
+                using var command = Command("INSERT INTO projection_checkpoints (name, position) VALUES ($name, $position) ON CONFLICT (name) DO UPDATE SET position = excluded.position", null);
+                command.Parameters.AddWithValue("$name", projection);
+                command.Parameters.AddWithValue("$position", position);
+                return command.ExecuteNonQuery();
+            },
+            cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Closes the database.</summary>
+    /// <summary>
+    /// Closes the database once the operation in progress has finished (its statement is interrupted if it runs
+    /// for more than 10 seconds). Calls after this fail with <see cref="ObjectDisposedException"/>. Blocks the
+    /// calling thread while it waits; prefer <see cref="DisposeAsync"/>.
+    /// </summary>
     public void Dispose()
     {
-        _connection.Dispose();
-        _gate.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (!_gate.Wait(InterruptAfter))
+        {
+            Interrupt();
+            _gate.Wait();
+        }
+
+        Close();
     }
 
-    private async Task<IReadOnlyList<GraphNode>> QueryAsync(string sql, Action<SqliteCommand> parameters, TenantId tenant, CancellationToken cancellationToken)
+    /// <summary>
+    /// Closes the database once the operation in progress has finished (its statement is interrupted if it runs
+    /// for more than 10 seconds). Calls after this fail with <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    /// <returns>Completes when the database is closed.</returns>
+    public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (!await _gate.WaitAsync(InterruptAfter).ConfigureAwait(false))
+        {
+            Interrupt();
+            await _gate.WaitAsync().ConfigureAwait(false);
+        }
+
+        Close();
+    }
+
+    /// <summary>Runs <paramref name="operation"/> alone on the connection, unless the graph is closed.</summary>
+    private async ValueTask<T> RunAsync<T>(Func<T> operation, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var command = Command(sql, null);
-            command.Parameters.AddWithValue("$tenant", Key(tenant));
-            parameters(command);
-            using var reader = command.ExecuteReader();
-            var nodes = new List<GraphNode>();
-            while (reader.Read())
-            {
-                JsonElement? properties = reader.IsDBNull(2) ? null : JsonDocument.Parse(reader.GetString(2)).RootElement.Clone();
-                nodes.Add(new GraphNode(tenant, reader.GetString(0), (GraphNodeKind)reader.GetInt32(1), properties, new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero)));
-            }
-
-            return nodes;
+            ThrowIfDisposed();
+            return operation();
+        }
+        catch (SqliteException e) when (Volatile.Read(ref _disposed) != 0)
+        {
+            // Interrupted because the graph is closing.
+            throw new ObjectDisposedException($"The state graph {Path} was closed while this operation ran; it did not complete.", e);
         }
         finally
         {
@@ -295,28 +278,112 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
         }
     }
 
-    private async Task<IReadOnlyList<GraphEdge>> ReadEdgesAsync(string sql, TenantId tenant, Action<SqliteCommand> parameters, CancellationToken cancellationToken)
+    private void ThrowIfDisposed()
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new ObjectDisposedException(nameof(SqliteStateGraph), $"The state graph {Path} is closed.");
+        }
+    }
+
+    /// <summary>Makes the statement running on the connection stop at its next step with SQLITE_INTERRUPT.</summary>
+    private void Interrupt() => SQLitePCL.raw.sqlite3_interrupt(_connection.Handle);
+
+    /// <summary>Closes the connection while holding the gate, then lets waiting callers in to find it closed.</summary>
+    private void Close()
+    {
         try
         {
-            using var command = Command(sql, null);
-            command.Parameters.AddWithValue("$tenant", Key(tenant));
-            parameters(command);
-            using var reader = command.ExecuteReader();
-            var edges = new List<GraphEdge>();
-            while (reader.Read())
-            {
-                edges.Add(new GraphEdge(tenant, reader.GetString(0), reader.GetString(1), reader.GetString(2)));
-            }
-
-            return edges;
+            _connection.Dispose();
         }
         finally
         {
             _gate.Release();
         }
     }
+
+    private bool Upsert(GraphBatch batch)
+    {
+        using var transaction = _connection.BeginTransaction();
+        using (var node = Command("""
+            INSERT INTO nodes (tenant, id, kind, properties, updated_at) VALUES ($tenant, $id, $kind, $properties, $updated)
+            ON CONFLICT (tenant, id) DO UPDATE SET kind = excluded.kind, properties = excluded.properties, updated_at = excluded.updated_at
+            """, transaction))
+        {
+            var tenant = node.Parameters.Add("$tenant", SqliteType.Blob);
+            var id = node.Parameters.Add("$id", SqliteType.Text);
+            var kind = node.Parameters.Add("$kind", SqliteType.Integer);
+            var properties = node.Parameters.Add("$properties", SqliteType.Text);
+            var updated = node.Parameters.Add("$updated", SqliteType.Integer);
+            node.Prepare();
+            foreach (var item in batch.Nodes)
+            {
+                tenant.Value = Key(item.Tenant);
+                id.Value = item.Id;
+                kind.Value = (int)item.Kind;
+                properties.Value = item.Properties is { } p ? p.GetRawText() : DBNull.Value;
+                updated.Value = item.UpdatedAt.UtcTicks;
+                node.ExecuteNonQuery();
+            }
+        }
+
+        using (var edge = Command("INSERT OR IGNORE INTO edges (tenant, source, target, relation) VALUES ($tenant, $source, $target, $relation)", transaction))
+        {
+            var tenant = edge.Parameters.Add("$tenant", SqliteType.Blob);
+            var source = edge.Parameters.Add("$source", SqliteType.Text);
+            var target = edge.Parameters.Add("$target", SqliteType.Text);
+            var relation = edge.Parameters.Add("$relation", SqliteType.Text);
+            edge.Prepare();
+            foreach (var item in batch.Edges)
+            {
+                tenant.Value = Key(item.Tenant);
+                source.Value = item.From;
+                target.Value = item.To;
+                relation.Value = item.Relation;
+                edge.ExecuteNonQuery();
+            }
+        }
+
+        transaction.Commit();
+        return true;
+    }
+
+    private ValueTask<IReadOnlyList<GraphNode>> QueryAsync(string sql, Action<SqliteCommand> parameters, TenantId tenant, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<GraphNode>>(
+            () =>
+            {
+                using var command = Command(sql, null);
+                command.Parameters.AddWithValue("$tenant", Key(tenant));
+                parameters(command);
+                using var reader = command.ExecuteReader();
+                var nodes = new List<GraphNode>();
+                while (reader.Read())
+                {
+                    JsonElement? properties = reader.IsDBNull(2) ? null : JsonDocument.Parse(reader.GetString(2)).RootElement.Clone();
+                    nodes.Add(new GraphNode(tenant, reader.GetString(0), (GraphNodeKind)reader.GetInt32(1), properties, new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero)));
+                }
+
+                return nodes;
+            },
+            cancellationToken);
+
+    private ValueTask<IReadOnlyList<GraphEdge>> ReadEdgesAsync(string sql, TenantId tenant, Action<SqliteCommand> parameters, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<GraphEdge>>(
+            () =>
+            {
+                using var command = Command(sql, null);
+                command.Parameters.AddWithValue("$tenant", Key(tenant));
+                parameters(command);
+                using var reader = command.ExecuteReader();
+                var edges = new List<GraphEdge>();
+                while (reader.Read())
+                {
+                    edges.Add(new GraphEdge(tenant, reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+                }
+
+                return edges;
+            },
+            cancellationToken);
 
     private void Migrate()
     {

@@ -26,7 +26,7 @@ public sealed class ProjectionMappingTests
         await Append(new SagaStartedPayload("insights.assess", 1), saga, intent);
         await Append(new StepCompletedPayload(0, "explain", StepKind.Agent, Json(new { story = "3 nulls" })), saga, intent);
         var graph = new InMemoryStateGraph();
-        var projector = new StateGraphProjector(wal, graph, NullLogger<StateGraphProjector>.Instance);
+        var projector = new StateGraphProjector(wal, graph, time, NullLogger<StateGraphProjector>.Instance);
 
         await projector.StartAsync(CancellationToken.None);
         await projector.WaitForPositionAsync(4).WaitAsync(TimeSpan.FromSeconds(20));

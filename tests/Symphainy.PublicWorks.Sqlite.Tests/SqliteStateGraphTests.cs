@@ -64,4 +64,61 @@ public sealed class SqliteStateGraphTests : IDisposable
         var open = () => new SqliteStateGraph(File);
         open.Should().Throw<InvalidOperationException>().WithMessage("*schema version 99*");
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Disposing_while_batches_are_written_waits_for_the_one_in_progress_and_later_calls_fail_as_disposed(bool asynchronously)
+    {
+        var bound = TimeSpan.FromSeconds(30);
+        var graph = new SqliteStateGraph(File);
+        var written = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var writing = new SemaphoreSlim(0);
+        GraphBatch Batch(string name) => new(
+            [.. Enumerable.Range(0, 500).Select(i => new GraphNode(_tenant, $"{name}/{i}", GraphNodeKind.Fact, null, DateTimeOffset.UnixEpoch))],
+            []);
+
+        // Writers that go on until the graph is closed: the only way they may end is ObjectDisposedException.
+        async Task WriteUntilClosedAsync(int writer)
+        {
+            for (var n = 0; ; n++)
+            {
+                try
+                {
+                    await graph.UpsertAsync(Batch($"w{writer}b{n}"));
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+
+                written.Add($"w{writer}b{n}");
+                writing.Release();
+            }
+        }
+
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(() => WriteUntilClosedAsync(w))).ToArray();
+        await writing.WaitAsync(bound);
+        Func<Task> dispose = asynchronously ? async () => await graph.DisposeAsync() : () => { graph.Dispose(); return Task.CompletedTask; };
+        await dispose.Should().NotThrowAsync();
+        await Task.WhenAll(writers).WaitAsync(bound);
+
+        var late = async () => await graph.GetNodeAsync(_tenant, "w0b0/0");
+        (await late.Should().ThrowAsync<ObjectDisposedException>()).Which.Message.Should().Contain(File);
+        var lateWrite = async () => await graph.SetCheckpointAsync("wal-to-graph", 1);
+        await lateWrite.Should().ThrowAsync<ObjectDisposedException>();
+        await dispose.Should().NotThrowAsync("disposing twice is harmless");
+
+        // Every batch acknowledged before the close is in the file, whole; nothing else is.
+        using var reopened = new SqliteStateGraph(File);
+        var stored = 0;
+        string? after = null;
+        while (await reopened.QueryNodesAsync(_tenant, GraphNodeKind.Fact, 10_000, after) is { Count: > 0 } page)
+        {
+            stored += page.Count;
+            after = page[^1].Id;
+        }
+
+        stored.Should().Be(written.Count * 500);
+    }
 }

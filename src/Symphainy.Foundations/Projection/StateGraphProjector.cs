@@ -11,6 +11,11 @@ namespace Symphainy.Projection;
 /// projected position in the graph when the graph supports it (<see cref="IProjectionCheckpoints"/>), so it
 /// resumes after a restart; when the graph is lost, it rebuilds it from the log.
 /// </summary>
+/// <remarks>
+/// A failed write to the graph (a full disk, a locked file) is logged and retried with a growing delay until it
+/// succeeds; meanwhile the records stay in the log (<see cref="RetainFrom"/>). Stopping or disposing never fails
+/// because of the graph: what could not be written is logged and projected on the next start, from the checkpoint.
+/// </remarks>
 public sealed partial class StateGraphProjector : IHostedService, IWalRetentionHold, IAsyncDisposable
 {
     /// <summary>The checkpoint name of this projection.</summary>
@@ -19,23 +24,40 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
     private const int BatchSize = 1000;
     private readonly IWriteAheadLog _wal;
     private readonly IStateGraph _graph;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private readonly List<(long Position, TaskCompletionSource Reached)> _waiters = [];
     private Task _loop = Task.CompletedTask;
     private long _projected;
+    private int _disposed;
 
     /// <summary>Creates the projector.</summary>
     /// <param name="wal">The log to read.</param>
     /// <param name="graph">The graph to write.</param>
+    /// <param name="time">The clock of the delays between attempts to write to the graph, and of the wait on dispose.</param>
     /// <param name="logger">Receives progress and failures.</param>
-    public StateGraphProjector(IWriteAheadLog wal, IStateGraph graph, ILogger<StateGraphProjector> logger)
+    public StateGraphProjector(IWriteAheadLog wal, IStateGraph graph, TimeProvider time, ILogger<StateGraphProjector> logger)
     {
+        ArgumentNullException.ThrowIfNull(wal);
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
         _wal = wal;
         _graph = graph;
+        _time = time;
         _logger = logger;
     }
+
+    /// <summary>The wait before the second attempt to write a batch the graph refused; it doubles after each failure, up to <see cref="MaxRetryDelay"/>.</summary>
+    public static TimeSpan FirstRetryDelay { get; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between two attempts to write a batch the graph refused.</summary>
+    public static TimeSpan MaxRetryDelay { get; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long <see cref="DisposeAsync"/> waits for the projection to write what it read and end.</summary>
+    public static TimeSpan DisposeWait { get; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The last log position written to the graph.</summary>
     public long ProjectedPosition => Interlocked.Read(ref _projected);
@@ -71,19 +93,52 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
         _loop = ProjectAsync(from, _stopping.Token);
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// Ends the projection after one last attempt to write what it read. Never throws because of the graph: a
+    /// failed last write is logged, and those records are projected on the next start.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting for the last write (the host's stop timeout).</param>
+    /// <returns>Completes when the projection has ended, or when <paramref name="cancellationToken"/> is canceled.</returns>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            LogStopNotAwaited(_logger, ProjectedPosition);
+        }
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// Ends the projection as <see cref="StopAsync"/> does and waits up to <see cref="DisposeWait"/> for it, so the
+    /// graph is not written to once the container disposes it.
+    /// </summary>
+    /// <returns>Completes when the projection has ended, or after <see cref="DisposeWait"/>.</returns>
     public async ValueTask DisposeAsync()
     {
-        if (!_stopping.IsCancellationRequested)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            await _stopping.CancelAsync().ConfigureAwait(false);
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.WaitAsync(DisposeWait, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The loop still holds the token: leave the token source to the garbage collector.
+            LogDisposeNotAwaited(_logger, DisposeWait, ProjectedPosition);
+            return;
         }
 
         _stopping.Dispose();
@@ -104,7 +159,7 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
                 last = record.Position;
                 if (++pending >= BatchSize || last >= _wal.NextPosition - 1)
                 {
-                    await FlushAsync(nodes, edges, last, stopping).ConfigureAwait(false);
+                    await FlushUntilWrittenAsync(nodes, edges, last, stopping).ConfigureAwait(false);
                     pending = 0;
                 }
             }
@@ -112,17 +167,52 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
         }
+#pragma warning disable CA1031 // The loop runs unobserved until stop: every failure is logged here, none may escape.
         catch (Exception e)
         {
             LogFailed(_logger, e, last);
-            throw;
         }
 
         if (pending > 0)
         {
-            await FlushAsync(nodes, edges, last, CancellationToken.None).ConfigureAwait(false);
+            // The last write, on stop (or after a failed read): one attempt, for the records already read.
+            try
+            {
+                await FlushAsync(nodes, edges, last, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                LogLastWriteFailed(_logger, e, ProjectedPosition + 1, last);
+            }
         }
     }
+
+    /// <summary>Writes a batch, retrying with a growing delay until it is written or the projection stops.</summary>
+    private async Task FlushUntilWrittenAsync(Dictionary<(TenantId, string), GraphNode> nodes, List<GraphEdge> edges, long position, CancellationToken stopping)
+    {
+        var delay = FirstRetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await FlushAsync(nodes, edges, position, stopping).ConfigureAwait(false);
+                if (attempt > 1)
+                {
+                    LogWriteRecovered(_logger, position, attempt);
+                }
+
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
+            {
+                LogWriteFailed(_logger, e, ProjectedPosition + 1, position, attempt, delay);
+            }
+
+            await Task.Delay(delay, _time, stopping).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+        }
+    }
+#pragma warning restore CA1031
 
     private async Task FlushAsync(Dictionary<(TenantId, string), GraphNode> nodes, List<GraphEdge> edges, long position, CancellationToken cancellationToken)
     {
@@ -156,6 +246,21 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
     [LoggerMessage(1, LogLevel.Information, "State graph projection starts at log position {Position} ({Why})")]
     private static partial void LogStarting(ILogger logger, long position, string why);
 
-    [LoggerMessage(2, LogLevel.Error, "State graph projection stopped after log position {Position}")]
+    [LoggerMessage(2, LogLevel.Error, "State graph projection stopped after log position {Position}: reading the log failed. It resumes from its checkpoint on the next start")]
     private static partial void LogFailed(ILogger logger, Exception exception, long position);
+
+    [LoggerMessage(3, LogLevel.Error, "State graph projection could not write log positions {From} to {To} to the graph (attempt {Attempt}); retrying in {Delay}. The records stay in the log until they are written")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, long from, long to, int attempt, TimeSpan delay);
+
+    [LoggerMessage(4, LogLevel.Information, "State graph projection wrote log positions up to {Position} to the graph at attempt {Attempt}")]
+    private static partial void LogWriteRecovered(ILogger logger, long position, int attempt);
+
+    [LoggerMessage(5, LogLevel.Warning, "State graph projection could not write log positions {From} to {To} to the graph as it stopped. The records stay in the log and are projected on the next start, from the checkpoint")]
+    private static partial void LogLastWriteFailed(ILogger logger, Exception exception, long from, long to);
+
+    [LoggerMessage(6, LogLevel.Warning, "State graph projection was still writing when the stop timeout expired (projected up to log position {Position}); the rest is projected on the next start, from the checkpoint")]
+    private static partial void LogStopNotAwaited(ILogger logger, long position);
+
+    [LoggerMessage(7, LogLevel.Warning, "State graph projection did not end within {Wait} of being disposed (projected up to log position {Position}); the rest is projected on the next start, from the checkpoint")]
+    private static partial void LogDisposeNotAwaited(ILogger logger, TimeSpan wait, long position);
 }

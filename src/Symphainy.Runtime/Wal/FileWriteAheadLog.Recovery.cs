@@ -110,11 +110,58 @@ public sealed partial class FileWriteAheadLog
             using var handle = File.OpenHandle(segment.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
             RandomAccess.SetLength(handle, committedEnd);
             RandomAccess.FlushToDisk(handle);
-            LogTornTail(_logger, _directory, bytes.Length - committedEnd, committedPosition, Path.GetFileName(segment.Path));
+            ReportDiscardedTail(segment, bytes, committedEnd, committedPosition, damaged ? offset : null, expected);
         }
 
         segment.Length = committedEnd;
         segment.LastPosition = committedPosition;
+    }
+
+    /// <summary>
+    /// Says what the discarded tail was, as far as its bytes tell. Whole records with no end-of-batch mark after
+    /// them, possibly followed by a record the file ends inside of (or by zeros: the file grew but the data never
+    /// landed), are what a write interrupted by a crash leaves: that batch was never acknowledged, since an append is
+    /// acknowledged only after its whole batch is written (and synced, with <see cref="WalDurability.Fsync"/>). A
+    /// record whose bytes are all there but wrong can be a torn write too, or damage to records that were
+    /// acknowledged: their end-of-batch marks would be in the damaged bytes, so recovery cannot tell, and says so.
+    /// </summary>
+    private void ReportDiscardedTail(Segment segment, byte[] bytes, long committedEnd, long committedPosition, int? damagedAt, long damagedPosition)
+    {
+        var discarded = bytes.Length - committedEnd;
+        var file = Path.GetFileName(segment.Path);
+        var whole = damagedPosition - 1 - committedPosition;
+        var rest = damagedAt is { } at ? bytes.AsSpan(at) : [];
+        string? unfinished = null;
+        if (rest.IsEmpty)
+        {
+            unfinished = "";
+        }
+        else if (rest.Length < WalFormat.RecordPrefixSize || WalFormat.ReadBodyLength(rest) > rest.Length - WalFormat.RecordPrefixSize)
+        {
+            unfinished = $"{rest.Length} bytes of a record the file ends inside of";
+        }
+        else if (!rest.ContainsAnyExcept((byte)0))
+        {
+            unfinished = $"{rest.Length} bytes of zeros, never written";
+        }
+
+        if (unfinished is null)
+        {
+            LogDamagedTail(_logger, _directory, discarded, committedPosition, file, damagedAt!.Value, damagedPosition);
+            return;
+        }
+
+        var records = whole switch
+        {
+            0 => "",
+            1 => $"record {committedPosition + 1} whole but without its batch's end",
+            _ => $"records {committedPosition + 1} to {committedPosition + whole} whole but without their batch's end",
+        };
+        var found = records.Length > 0 && unfinished.Length > 0 ? $"{records}, then {unfinished}" : records + unfinished;
+        var acknowledged = _options.Durability == WalDurability.Fsync
+            ? "If a crash interrupted that write, none of these records was acknowledged: an append is acknowledged only once its whole batch is synced to disk"
+            : "If only the process crashed, none of these records was acknowledged; after a power loss some may have been, since with OsBuffered durability an append is acknowledged once its batch is handed to the operating system";
+        LogIncompleteBatch(_logger, _directory, discarded, committedPosition, file, found, acknowledged);
     }
 
     private static long? HasCommittedRecordAfter(byte[] bytes, int from, long afterPosition)

@@ -463,8 +463,8 @@ public sealed partial class FileWriteAheadLog : IWriteAheadLog, IAsyncDisposable
         }
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "Write-ahead log recovery in {Directory}: discarded {Bytes} bytes after position {Position} in {Segment} (a torn tail left by a crash; those records were never acknowledged)")]
-    private static partial void LogTornTail(ILogger logger, string directory, long bytes, long position, string segment);
+    [LoggerMessage(1, LogLevel.Warning, "Write-ahead log recovery in {Directory}: discarded {Bytes} bytes after position {Position} in {Segment}: an incomplete batch ({Found}), as a write interrupted by a crash leaves it. {Acknowledged}")]
+    private static partial void LogIncompleteBatch(ILogger logger, string directory, long bytes, long position, string segment, string found, string acknowledged);
 
     [LoggerMessage(2, LogLevel.Information, "Write-ahead log opened in {Directory}: {Segments} segment(s), positions {First} to {Last}")]
     private static partial void LogOpened(ILogger logger, string directory, int segments, long first, long last);
@@ -474,4 +474,7 @@ public sealed partial class FileWriteAheadLog : IWriteAheadLog, IAsyncDisposable
 
     [LoggerMessage(4, LogLevel.Information, "Write-ahead log checkpoint: {Count} segment(s) {Action}; first position kept is {First}")]
     private static partial void LogCheckpoint(ILogger logger, int count, string action, long first);
+
+    [LoggerMessage(5, LogLevel.Error, "Write-ahead log recovery in {Directory}: discarded {Bytes} bytes after position {Position} in {Segment}: the record at byte {Offset} (position {Damaged}) is damaged and no complete batch follows it. A crash during a write can leave this, but so can damage to the disk or the file: records after position {Position} may have been acknowledged, and if so they are lost")]
+    private static partial void LogDamagedTail(ILogger logger, string directory, long bytes, long position, string segment, int offset, long damaged);
 }

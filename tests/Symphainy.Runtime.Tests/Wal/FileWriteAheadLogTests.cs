@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Symphainy.Wal;
 using Symphainy.Wal.Internal;
@@ -19,6 +20,39 @@ public sealed class FileWriteAheadLogTests : IDisposable
 
     private FileWriteAheadLog Open(long segmentSize = 64 * 1024, string? archive = null) =>
         new(WalDirectory, new WalOptions { SegmentSizeBytes = segmentSize, ArchiveDirectory = archive }, _time);
+
+    /// <summary>Opens the log with a logger; returns what recovery said when it discarded a tail.</summary>
+    private async Task<string> ReopenAndReportDiscardedTailAsync(WalDurability durability = WalDurability.Fsync)
+    {
+        var logs = new CapturingLoggerProvider();
+        using var logging = LoggerFactory.Create(b => b.AddProvider(logs));
+        await using var log = new FileWriteAheadLog(WalDirectory, new WalOptions { SegmentSizeBytes = 64 * 1024, Durability = durability }, _time, logging.CreateLogger<FileWriteAheadLog>());
+        return logs.Lines.Should().ContainSingle(l => l.Contains("discarded", StringComparison.Ordinal)).Subject;
+    }
+
+    /// <summary>
+    /// Appends a batch whose write stopped before its end, as a crash leaves it: records <paramref name="whole"/>
+    /// complete, then the first <paramref name="partialBytes"/> bytes of the batch's last record (the one marked as its end).
+    /// </summary>
+    private void AppendUnfinishedBatch(long[] whole, int partialBytes = 0)
+    {
+        var segment = Directory.GetFiles(WalDirectory, "*.wal").Single();
+        using var file = new FileStream(segment, FileMode.Append);
+        foreach (var position in whole)
+        {
+            file.Write(Encoded(position, endOfBatch: false));
+        }
+
+        file.Write(Encoded(whole[^1] + 1, endOfBatch: true).AsSpan(0, partialBytes));
+    }
+
+    private byte[] Encoded(long position, bool endOfBatch)
+    {
+        var entry = Entry($"unacknowledged {position}");
+        var buffer = new byte[WalFormat.EncodedSize(entry)];
+        WalFormat.Encode(buffer, entry, position, _time.GetUtcNow().UtcTicks, endOfBatch);
+        return buffer;
+    }
 
     private WalEntry Entry(string text) => new(WalRecordKind.StepCompleted, _tenant, Encoding.UTF8.GetBytes(text));
 
@@ -194,6 +228,94 @@ public sealed class FileWriteAheadLogTests : IDisposable
         await using var reopened = Open();
         reopened.NextPosition.Should().Be(6);
         (await ReadTextsAsync(reopened)).Should().Equal(Expected(5));
+    }
+
+    [Fact]
+    public async Task Recovery_reports_whole_records_without_their_batch_end_as_an_incomplete_batch_never_acknowledged()
+    {
+        await using (var log = Open())
+        {
+            await AppendManyAsync(log, 5);
+        }
+
+        AppendUnfinishedBatch([6, 7]);
+
+        var report = await ReopenAndReportDiscardedTailAsync();
+        report.Should().StartWith($"Write-ahead log recovery in {WalDirectory}: discarded ")
+            .And.Contain("after position 5 in 00000000000000000001.wal: an incomplete batch (records 6 to 7 whole but without their batch's end)")
+            .And.Contain("If a crash interrupted that write, none of these records was acknowledged: an append is acknowledged only once its whole batch is synced to disk")
+            .And.NotContain("may have been");
+    }
+
+    [Fact]
+    public async Task Recovery_reports_a_last_record_the_file_ends_inside_of_as_an_incomplete_batch_never_acknowledged()
+    {
+        await using (var log = Open())
+        {
+            await AppendManyAsync(log, 5);
+        }
+
+        AppendUnfinishedBatch([6], partialBytes: 40);
+
+        var report = await ReopenAndReportDiscardedTailAsync();
+        report.Should().Contain($"after position 5 in 00000000000000000001.wal: an incomplete batch (record 6 whole but without its batch's end, then 40 bytes of a record the file ends inside of)")
+            .And.Contain("none of these records was acknowledged")
+            .And.NotContain("may have been");
+    }
+
+    [Fact]
+    public async Task Recovery_reports_zeros_after_the_last_batch_as_an_incomplete_batch_never_acknowledged()
+    {
+        await using (var log = Open())
+        {
+            await AppendManyAsync(log, 5);
+        }
+
+        // The file grew, but the data of the write never reached the disk.
+        var segment = Directory.GetFiles(WalDirectory, "*.wal").Single();
+        using (var file = new FileStream(segment, FileMode.Append))
+        {
+            file.Write(new byte[300]);
+        }
+
+        var report = await ReopenAndReportDiscardedTailAsync();
+        report.Should().Contain("discarded 300 bytes after position 5 in 00000000000000000001.wal: an incomplete batch (300 bytes of zeros, never written)")
+            .And.Contain("none of these records was acknowledged");
+    }
+
+    [Fact]
+    public async Task With_os_buffered_durability_recovery_says_an_incomplete_batch_may_have_been_acknowledged_before_a_power_loss()
+    {
+        await using (var log = Open())
+        {
+            await AppendManyAsync(log, 5);
+        }
+
+        AppendUnfinishedBatch([6], partialBytes: 40);
+
+        var report = await ReopenAndReportDiscardedTailAsync(WalDurability.OsBuffered);
+        report.Should().Contain("an incomplete batch (record 6 whole")
+            .And.Contain("If only the process crashed, none of these records was acknowledged; after a power loss some may have been, since with OsBuffered durability an append is acknowledged once its batch is handed to the operating system");
+    }
+
+    [Fact]
+    public async Task Recovery_reports_a_damaged_last_record_as_damage_that_may_have_lost_acknowledged_records()
+    {
+        await using (var log = Open())
+        {
+            await AppendManyAsync(log, 20); // each append acknowledged, in a batch of its own
+        }
+
+        var segment = Directory.GetFiles(WalDirectory, "*.wal").Single();
+        var bytes = File.ReadAllBytes(segment);
+        var last = bytes.Length - WalFormat.EncodedSize(Entry($"record 20 " + new string('x', 200)));
+        bytes[^3] ^= 0xFF;
+        File.WriteAllBytes(segment, bytes);
+
+        var report = await ReopenAndReportDiscardedTailAsync();
+        report.Should().Contain($"discarded {bytes.Length - last} bytes after position 19 in 00000000000000000001.wal: the record at byte {last} (position 20) is damaged and no complete batch follows it")
+            .And.Contain("records after position 19 may have been acknowledged, and if so they are lost")
+            .And.NotContain("never acknowledged").And.NotContain("none of these records was acknowledged");
     }
 
     [Fact]

@@ -11,7 +11,8 @@ namespace Symphainy.Wal.Internal;
 /// body    = i64 position | i64 utcTicks | u8 kind | u8 flags | u16 reserved | tenant(16) | [session(16)] [saga(16)] [intent(16)] | payload
 /// flags   = bit0 session, bit1 saga, bit2 intent, bit7 end of batch (the last record of one group-commit write)
 /// </code>
-/// Recovery keeps whole batches only: records after the last end-of-batch record were never acknowledged.
+/// Recovery keeps whole batches only. Records after the last end-of-batch record were never acknowledged if a crash
+/// cut the write short; damaged bytes there may also have held acknowledged batches (see FileWriteAheadLog recovery).
 /// </summary>
 internal static class WalFormat
 {
