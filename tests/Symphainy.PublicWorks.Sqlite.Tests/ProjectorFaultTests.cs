@@ -8,6 +8,7 @@ using Symphainy.Projection;
 using Symphainy.Sessions;
 using Symphainy.State;
 using Symphainy.Wal;
+using Symphainy.Wal.Records;
 
 namespace Symphainy.PublicWorks.Sqlite.Tests;
 
@@ -20,15 +21,14 @@ public sealed class ProjectorFaultTests : IDisposable
     private readonly FaultyGraph _graph = new();
     private readonly LogLines _log = new();
     private readonly ILoggerFactory _logging;
-    private readonly SessionRegistry _sessions;
+    private readonly IdGenerator _ids;
     private readonly TenantId _tenant;
 
     public ProjectorFaultTests()
     {
         _wal = new InMemoryWriteAheadLog(_time);
-        var ids = new IdGenerator(_time, new SeededRandomSource(21));
-        _sessions = new SessionRegistry(new InMemoryHotStateStore(_time), _wal, ids, _time, Options.Create(new SymphainyOptions()));
-        _tenant = ids.Next<TenantId>();
+        _ids = new IdGenerator(_time, new SeededRandomSource(21));
+        _tenant = _ids.Next<TenantId>();
         _logging = LoggerFactory.Create(b => b.AddProvider(_log).SetMinimumLevel(LogLevel.Trace));
     }
 
@@ -51,7 +51,9 @@ public sealed class ProjectorFaultTests : IDisposable
     /// <summary>Opens a session (one log record, one graph node) and returns the position of its record.</summary>
     private async Task<long> OpenSessionAsync()
     {
-        await _sessions.CreateAsync(_tenant);
+        var now = _time.GetUtcNow();
+        var session = new SessionPayload(now, now.AddHours(1), null, TimeSpan.FromHours(1), new Dictionary<string, string>());
+        await _wal.AppendAsync(new WalEntry(session.Kind, _tenant, WalPayloadCodec.Encode(session), _ids.Next<SessionId>()));
         return _wal.NextPosition - 1;
     }
 

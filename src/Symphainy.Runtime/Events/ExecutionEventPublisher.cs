@@ -9,25 +9,68 @@ namespace Symphainy.Events;
 /// only once their records are durable, a slow subscriber slows this publisher and never a saga, and retention keeps
 /// every record not yet published.
 /// </summary>
-internal sealed partial class ExecutionEventPublisher(IWriteAheadLog wal, IExecutionEventBus bus, ILogger<ExecutionEventPublisher> logger) : IWalRetentionHold, IAsyncDisposable
+internal sealed partial class ExecutionEventPublisher : IWalRetentionHold, IAsyncDisposable
 {
+    private readonly IWriteAheadLog _wal;
+    private readonly IExecutionEventBus _bus;
+    private readonly InProcessExecutionEventBus? _inProcess;
+    private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loop = Task.CompletedTask;
     private long _published = long.MaxValue - 1;
+    private long _next;
+    private bool _quiet;
 
-    /// <summary>Raised (on the publisher's loop) after each batch of records was published.</summary>
+    public ExecutionEventPublisher(IWriteAheadLog wal, IExecutionEventBus bus, ILogger<ExecutionEventPublisher> logger)
+    {
+        _wal = wal;
+        _bus = bus;
+        _logger = logger;
+        _inProcess = bus as InProcessExecutionEventBus;
+        if (_inProcess is not null)
+        {
+            _inProcess.SubscriberAttached += OnSubscriberAttached;
+        }
+    }
+
+    /// <summary>Raised (on the publisher's loop) when it caught up with the log.</summary>
     public event Action? Advanced;
 
-    /// <summary>The last log position whose event was published.</summary>
-    public long PublishedPosition => Interlocked.Read(ref _published);
+    /// <summary>Whether every durable record's event was published (or there was nobody to publish it to).</summary>
+    public bool CaughtUp
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _quiet || Interlocked.Read(ref _published) >= _wal.NextPosition - 1;
+            }
+        }
+    }
 
-    public long RetainFrom => PublishedPosition + 1;
+    public long RetainFrom
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _quiet ? _wal.NextPosition : Interlocked.Read(ref _published) + 1;
+            }
+        }
+    }
 
     /// <summary>Starts publishing from <paramref name="fromPosition"/>: events of records before it are not published live.</summary>
     public void Start(long fromPosition)
     {
-        Interlocked.Exchange(ref _published, fromPosition - 1);
-        _loop = PublishAsync(fromPosition, _stopping.Token);
+        lock (_gate)
+        {
+            _next = fromPosition;
+            Interlocked.Exchange(ref _published, fromPosition - 1);
+        }
+
+        _loop = PublishAsync(_stopping.Token);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -38,6 +81,11 @@ internal sealed partial class ExecutionEventPublisher(IWriteAheadLog wal, IExecu
 
     public async ValueTask DisposeAsync()
     {
+        if (_inProcess is not null)
+        {
+            _inProcess.SubscriberAttached -= OnSubscriberAttached;
+        }
+
         if (!_stopping.IsCancellationRequested)
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
@@ -55,25 +103,86 @@ internal sealed partial class ExecutionEventPublisher(IWriteAheadLog wal, IExecu
         _stopping.Dispose();
     }
 
-    private async Task PublishAsync(long from, CancellationToken stopping)
+    // The in-process bus with nobody subscribed delivers nothing: the publisher then does not follow the log at all
+    // (following it wakes a thread per append). A subscriber that attaches gets every record appended from then on.
+    private void OnSubscriberAttached()
+    {
+        lock (_gate)
+        {
+            if (_quiet)
+            {
+                _quiet = false;
+                _next = _wal.NextPosition;
+                Interlocked.Exchange(ref _published, _next - 1);
+                _attached.TrySetResult();
+            }
+        }
+    }
+
+    private bool GoQuietIfNobodyListens(long next)
+    {
+        lock (_gate)
+        {
+            if (_inProcess is null || _inProcess.HasSubscribers)
+            {
+                return false;
+            }
+
+            _quiet = true;
+            _next = next;
+            _attached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return true;
+        }
+    }
+
+    private async Task PublishAsync(CancellationToken stopping)
     {
         await Task.Yield();
-        var quiet = bus as InProcessExecutionEventBus;
         try
         {
-            await foreach (var record in wal.SubscribeAsync(from, stopping).ConfigureAwait(false))
+            while (!stopping.IsCancellationRequested)
             {
-                // With nobody subscribed in process, the event would reach no one: skip mapping it. A subscriber that
-                // attaches later sees only records appended after this one was read, as "live from now on" promises.
-                if (quiet is not { HasSubscribers: false } && ExecutionEventMapping.FromRecord(record) is { } executionEvent)
+                long next;
+                lock (_gate)
                 {
-                    await bus.PublishAsync(executionEvent, stopping).ConfigureAwait(false);
+                    next = _next;
                 }
 
-                Interlocked.Exchange(ref _published, record.Position);
-                if (record.Position >= wal.NextPosition - 1)
+                if (GoQuietIfNobodyListens(next))
                 {
                     Advanced?.Invoke();
+                    Task attached;
+                    lock (_gate)
+                    {
+                        attached = _attached.Task;
+                    }
+
+                    await attached.WaitAsync(stopping).ConfigureAwait(false);
+                    continue;
+                }
+
+                await foreach (var record in _wal.SubscribeAsync(next, stopping).ConfigureAwait(false))
+                {
+                    if (ExecutionEventMapping.FromRecord(record) is { } executionEvent)
+                    {
+                        await _bus.PublishAsync(executionEvent, stopping).ConfigureAwait(false);
+                    }
+
+                    Interlocked.Exchange(ref _published, record.Position);
+                    if (record.Position >= _wal.NextPosition - 1)
+                    {
+                        Advanced?.Invoke();
+                    }
+
+                    if (_inProcess is { HasSubscribers: false })
+                    {
+                        lock (_gate)
+                        {
+                            _next = record.Position + 1;
+                        }
+
+                        break;
+                    }
                 }
             }
         }
@@ -86,7 +195,7 @@ internal sealed partial class ExecutionEventPublisher(IWriteAheadLog wal, IExecu
         catch (Exception e)
         {
             // The durable watch still serves every event from the log; live delivery stops until restart.
-            LogFailed(logger, e, PublishedPosition);
+            LogFailed(_logger, e, Interlocked.Read(ref _published));
         }
     }
 

@@ -21,6 +21,9 @@ public sealed class InProcessExecutionEventBus : IExecutionEventBus
     /// <summary>Whether anyone subscribed: with nobody listening, publishers may skip building events.</summary>
     public bool HasSubscribers => Volatile.Read(ref _subscribers).Length > 0;
 
+    /// <summary>Raised synchronously when a subscriber attaches, before it can receive anything.</summary>
+    internal event Action? SubscriberAttached;
+
     /// <inheritdoc/>
     public ValueTask PublishAsync(ExecutionEvent executionEvent, CancellationToken cancellationToken = default)
     {
@@ -52,6 +55,8 @@ public sealed class InProcessExecutionEventBus : IExecutionEventBus
         {
             _subscribers = [.. _subscribers, subscriber];
         }
+
+        SubscriberAttached?.Invoke();
 
         try
         {

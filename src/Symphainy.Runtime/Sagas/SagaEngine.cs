@@ -109,7 +109,7 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
     }
 
     public Task WhenIdleAsync(CancellationToken cancellationToken = default) =>
-        _idle.WaitAsync(() => State is LauncherState.Open or LauncherState.Stopping && _executor.Busy == 0 && _publisher.PublishedPosition >= _wal.NextPosition - 1, cancellationToken);
+        _idle.WaitAsync(() => State is LauncherState.Open or LauncherState.Stopping && _executor.Busy == 0 && _publisher.CaughtUp, cancellationToken);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

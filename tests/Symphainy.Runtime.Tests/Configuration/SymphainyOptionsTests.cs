@@ -22,12 +22,20 @@ public sealed class SymphainyOptionsTests
     [Fact]
     public async Task Settings_bind_from_the_Symphainy_section()
     {
-        using var host = BuildHost(new() { ["Symphainy:DataDirectory"] = "/var/lib/app", ["Symphainy:InstanceName"] = "worker-7" });
-        await host.StartAsync();
-        var options = host.Services.GetRequiredService<IOptions<SymphainyOptions>>().Value;
-        options.DataDirectory.Should().Be("/var/lib/app");
-        options.InstanceName.Should().Be("worker-7");
-        await host.StopAsync();
+        var directory = Directory.CreateTempSubdirectory("symphainy-options-");
+        try
+        {
+            using var host = BuildHost(new() { ["Symphainy:DataDirectory"] = directory.FullName, ["Symphainy:InstanceName"] = "worker-7" });
+            await host.StartAsync();
+            var options = host.Services.GetRequiredService<IOptions<SymphainyOptions>>().Value;
+            options.DataDirectory.Should().Be(directory.FullName);
+            options.InstanceName.Should().Be("worker-7");
+            await host.StopAsync();
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 
     [Fact]
