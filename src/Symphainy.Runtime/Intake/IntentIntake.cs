@@ -188,7 +188,7 @@ internal sealed partial class IntentIntake : IIntentIntake
         return acceptance;
     }
 
-    private async Task<IntentAcceptance> RecordAsync(Intent intent, SagaDefinition definition, byte[] record, Range input, IntentId intentId, SagaId sagaId, CancellationToken cancellationToken)
+    private async ValueTask<IntentAcceptance> RecordAsync(Intent intent, SagaDefinition definition, byte[] record, Range input, IntentId intentId, SagaId sagaId, CancellationToken cancellationToken)
     {
         // The last moment a cancelled caller leaves no trace; from the append on, the intent is the platform's.
         cancellationToken.ThrowIfCancellationRequested();
@@ -196,7 +196,7 @@ internal sealed partial class IntentIntake : IIntentIntake
         long position;
         try
         {
-            position = await _wal.AppendAsync(new WalEntry(WalRecordKind.IntentReceived, intent.Tenant, record, intent.Session, sagaId, intentId), CancellationToken.None).ConfigureAwait(false);
+            position = await _wal.AppendAsync(new WalEntry(WalRecordKind.IntentReceived, intent.Tenant, record, intent.Session, sagaId, intentId) { PayloadHandedOver = true }, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ObjectDisposedException || (e is SymphainyException { Code: "wal.closed" } && _launcher.State == LauncherState.Stopping))
         {
@@ -329,8 +329,10 @@ internal sealed partial class IntentIntake : IIntentIntake
             throw Invalid("a version is 1 or more");
         }
 
-        var payload = intent.Payload.ValueKind == JsonValueKind.Undefined ? EmptyObject : intent.Payload;
-        return intent with { Type = type, IdempotencyKey = key, Payload = payload };
+        // Most intents arrive normalized already: then no copy is made.
+        return ReferenceEquals(type, intent.Type) && ReferenceEquals(key, intent.IdempotencyKey) && intent.Payload.ValueKind != JsonValueKind.Undefined
+            ? intent
+            : intent with { Type = type, IdempotencyKey = key, Payload = intent.Payload.ValueKind == JsonValueKind.Undefined ? EmptyObject : intent.Payload };
     }
 
     private static SymphainyException Invalid(string problem) => new(ErrorCodes.IntakeInvalidIntent, $"Invalid intent: {problem}.");

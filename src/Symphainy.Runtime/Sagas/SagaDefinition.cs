@@ -7,9 +7,9 @@ namespace Symphainy.Sagas;
 /// <summary>A named, versioned saga: which orchestrator runs it, and its default retry policy.</summary>
 public sealed class SagaDefinition
 {
-    private readonly Func<IServiceProvider, SagaContext, ReadOnlyMemory<byte>, Task<byte[]>> _run;
+    private readonly Func<IServiceProvider, SagaContext, ReadOnlyMemory<byte>, ValueTask<byte[]>> _run;
 
-    private SagaDefinition(string name, int version, Type orchestrator, Type input, Type output, RetryPolicy retry, Func<IServiceProvider, SagaContext, ReadOnlyMemory<byte>, Task<byte[]>> run)
+    private SagaDefinition(string name, int version, Type orchestrator, Type input, Type output, RetryPolicy retry, Func<IServiceProvider, SagaContext, ReadOnlyMemory<byte>, ValueTask<byte[]>> run)
     {
         Name = name;
         Version = version;
@@ -82,7 +82,7 @@ public sealed class SagaDefinition
 
         // Built once: creating the orchestrator through ActivatorUtilities on every run matched constructors each time.
         var factory = ActivatorUtilities.CreateFactory<TOrchestrator>(Type.EmptyTypes);
-        return new SagaDefinition(name.Trim().ToLowerInvariant(), version, typeof(TOrchestrator), typeof(TInput), typeof(TOutput), retry ?? RetryPolicy.Default, async (services, context, input) =>
+        return new SagaDefinition(name.Trim().ToLowerInvariant(), version, typeof(TOrchestrator), typeof(TInput), typeof(TOutput), retry ?? RetryPolicy.Default, async ValueTask<byte[]> (services, context, input) =>
         {
             var orchestrator = services.GetService<TOrchestrator>() ?? factory(services, null);
             var typedInput = input.IsEmpty ? default! : JsonSerializer.Deserialize<TInput>(input.Span, SymphainyJson.Options)!;
@@ -99,5 +99,5 @@ public sealed class SagaDefinition
     }
 
     /// <summary>Runs the orchestrator on the recorded input (UTF-8 JSON) and returns its output as UTF-8 JSON.</summary>
-    internal Task<byte[]> RunAsync(IServiceProvider services, SagaContext context, ReadOnlyMemory<byte> input) => _run(services, context, input);
+    internal ValueTask<byte[]> RunAsync(IServiceProvider services, SagaContext context, ReadOnlyMemory<byte> input) => _run(services, context, input);
 }

@@ -62,13 +62,18 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
     public ValueTask<SagaSnapshot?> GetAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken = default) =>
         _store.Find(tenant, saga) is { } known ? ValueTask.FromResult<SagaSnapshot?>(known) : FromGraphAsync(tenant, saga, cancellationToken);
 
-    public async Task<SagaSnapshot> WaitForEndAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken = default)
+    public Task<SagaSnapshot> WaitForEndAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken = default)
     {
         if (_store.TryGetActive(tenant, saga, out var run))
         {
-            return await run.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return cancellationToken.CanBeCanceled ? run.Completion.Task.WaitAsync(cancellationToken) : run.Completion.Task;
         }
 
+        return WaitForEndedAsync(tenant, saga, cancellationToken);
+    }
+
+    private async Task<SagaSnapshot> WaitForEndedAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken)
+    {
         return await GetAsync(tenant, saga, cancellationToken).ConfigureAwait(false) switch
         {
             { IsEnded: true } ended => ended,

@@ -10,7 +10,8 @@ namespace Symphainy.Wal;
 public sealed class InMemoryWriteAheadLog : IWriteAheadLog
 {
     private readonly Lock _gate = new();
-    private readonly List<WalRecord> _records = [];
+    // Entries, not WalRecord objects: a record is built only when it is read.
+    private readonly List<Stored> _records = [];
     private readonly CommitSignal _signal = new();
     private readonly TimeProvider _time;
     private readonly int _maxRecordBytes;
@@ -55,11 +56,12 @@ public sealed class InMemoryWriteAheadLog : IWriteAheadLog
     {
         WalEntryValidation.Validate(entry, _maxRecordBytes);
         cancellationToken.ThrowIfCancellationRequested();
+        var payload = entry.PayloadHandedOver ? entry.Payload : entry.Payload.ToArray();
         long position;
         lock (_gate)
         {
             position = _firstPosition + _records.Count;
-            _records.Add(new WalRecord(position, _time.GetUtcNow(), entry.Kind, entry.Tenant, entry.Payload.ToArray(), entry.Session, entry.Saga, entry.Intent));
+            _records.Add(new Stored(entry with { Payload = payload }, _time.GetUtcNow()));
         }
 
         _signal.Pulse();
@@ -69,7 +71,8 @@ public sealed class InMemoryWriteAheadLog : IWriteAheadLog
     /// <inheritdoc/>
     public async IAsyncEnumerable<WalRecord> ReadAsync(long fromPosition, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        WalRecord[] snapshot;
+        Stored[] snapshot;
+        long first;
         lock (_gate)
         {
             if (fromPosition < _firstPosition)
@@ -81,12 +84,14 @@ public sealed class InMemoryWriteAheadLog : IWriteAheadLog
 
             var skip = (int)Math.Min(fromPosition - _firstPosition, _records.Count);
             snapshot = _records.GetRange(skip, _records.Count - skip).ToArray();
+            first = _firstPosition + skip;
         }
 
-        foreach (var record in snapshot)
+        for (var i = 0; i < snapshot.Length; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            yield return record;
+            var (entry, timestamp) = snapshot[i];
+            yield return new WalRecord(first + i, timestamp, entry.Kind, entry.Tenant, entry.Payload, entry.Session, entry.Saga, entry.Intent);
         }
 
         await Task.CompletedTask.ConfigureAwait(false);
@@ -107,4 +112,6 @@ public sealed class InMemoryWriteAheadLog : IWriteAheadLog
             return ValueTask.FromResult(_firstPosition);
         }
     }
+
+    private readonly record struct Stored(WalEntry Entry, DateTimeOffset Timestamp);
 }

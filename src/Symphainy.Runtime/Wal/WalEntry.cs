@@ -15,4 +15,11 @@ public readonly record struct WalEntry(
     ReadOnlyMemory<byte> Payload,
     SessionId? Session = null,
     SagaId? Saga = null,
-    IntentId? Intent = null);
+    IntentId? Intent = null)
+{
+    /// <summary>
+    /// Set by the Runtime when the payload is a fresh array nobody writes again, so that a log keeping records in
+    /// memory may keep it instead of copying it.
+    /// </summary>
+    internal bool PayloadHandedOver { get; init; }
+}

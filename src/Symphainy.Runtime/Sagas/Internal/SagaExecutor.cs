@@ -24,6 +24,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<Task> _wake;
+    private readonly Action<object?> _execute;
     private int _inFlight;
     private int _busy;
 
@@ -48,6 +49,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         _observers = observers.ToArray();
         _logger = logger;
         _wake = _ => Interlocked.Increment(ref _busy);
+        _execute = run => _ = ExecuteAsync((SagaRun)run!);
     }
 
     public IServiceProvider Services { get; }
@@ -77,14 +79,15 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
 
         Interlocked.Increment(ref _inFlight);
         Interlocked.Increment(ref _busy);
-        _ = Task.Factory.StartNew(() => ExecuteAsync(run), CancellationToken.None, TaskCreationOptions.DenyChildAttach, _scheduler).Unwrap();
+        // ExecuteAsync handles its own failures; its task is not awaited by anyone.
+        _ = Task.Factory.StartNew(_execute, run, CancellationToken.None, TaskCreationOptions.DenyChildAttach, _scheduler);
     }
 
     public async ValueTask RecordAsync(SagaRun run, WalRecordKind kind, byte[] payload)
     {
         try
         {
-            await _wal.AppendAsync(new WalEntry(kind, run.Tenant, payload, run.Session, run.Id, run.Intent)).ConfigureAwait(false);
+            await _wal.AppendAsync(new WalEntry(kind, run.Tenant, payload, run.Session, run.Id, run.Intent) { PayloadHandedOver = true }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not SymphainyException { Code: "wal.record_too_large" } && IsStopping)
         {
@@ -165,7 +168,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
             {
                 if (!run.StartRecorded)
                 {
-                    await RecordAsync(run, WalRecordKind.SagaStarted, WalPayloadCodec.Encode(new SagaStartedPayload(run.Definition.Name, run.Definition.Version))).ConfigureAwait(true);
+                    await RecordAsync(run, WalRecordKind.SagaStarted, WalPayloadCodec.EncodeStarted(run.Definition.Name, run.Definition.Version)).ConfigureAwait(true);
                     run.StartRecorded = true;
                 }
 
@@ -294,7 +297,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
 
     private async Task EndAsync(SagaRun run, SagaState state, byte[]? output, SagaError? error)
     {
-        var payload = WalPayloadCodec.Encode(new SagaEndedPayload(state, run.Definition.Name, run.Definition.Version, output, error));
+        var payload = WalPayloadCodec.EncodeEnded(state, run.Definition.Name, run.Definition.Version, output, output is not null, error);
         await RecordAsync(run, WalRecordKind.SagaEnded, payload).ConfigureAwait(true);
         run.State = state;
         run.Output = output;

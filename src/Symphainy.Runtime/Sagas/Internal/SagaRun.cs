@@ -6,17 +6,10 @@ namespace Symphainy.Sagas.Internal;
 /// <summary>One saga's live state and, when it resumes after a restart, the history it replays.</summary>
 internal sealed class SagaRun
 {
-    private readonly Lock _gate = new();
-    private Dictionary<string, Queue<ReadOnlyMemory<byte>>>? _inbox;
-    private TaskCompletionSource? _signalArrived;
-
-    // The history collections exist only for sagas that need them (most never replay, fail or compensate).
-    private Dictionary<int, StepCompletedPayload>? _recorded;
-    private Dictionary<int, (int Attempts, SagaError? Final)>? _failures;
-    private HashSet<int>? _timersFired;
-    private HashSet<int>? _timedOut;
-    private HashSet<int>? _compensated;
-    private List<(int Index, string Name, Func<Task> Compensate)>? _compensations;
+    // Signals and history exist only for sagas that need them: most never wait for a signal, replay, fail or
+    // compensate, and a saga is allocated per intent.
+    private Inbox? _inbox;
+    private History? _history;
     private CancellationTokenSource? _cancellation;
 
     public SagaRun(SagaId id, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, ReadOnlyMemory<byte> input, long firstPosition)
@@ -58,30 +51,32 @@ internal sealed class SagaRun
     public string? CurrentStep { get; set; }
 
     /// <summary>The output, UTF-8 JSON, once completed.</summary>
-    public ReadOnlyMemory<byte>? Output { get; set; }
+    public byte[]? Output { get; set; }
 
     public SagaError? Error { get; set; }
 
     /// <summary>Recorded step completions by index, for replay.</summary>
-    public Dictionary<int, StepCompletedPayload> Recorded => _recorded ??= [];
+    public Dictionary<int, StepCompletedPayload> Recorded => Past.Recorded;
 
     /// <summary>Whether anything was recorded for replay.</summary>
-    public bool HasRecorded => _recorded is { Count: > 0 };
+    public bool HasRecorded => _history is { RecordedCount: > 0 };
 
     /// <summary>Recorded failed attempts by step index, for replay.</summary>
-    public Dictionary<int, (int Attempts, SagaError? Final)> Failures => _failures ??= [];
+    public Dictionary<int, (int Attempts, SagaError? Final)> Failures => Past.Failures;
 
-    public bool HasFailures => _failures is { Count: > 0 };
+    public bool HasFailures => _history is { FailureCount: > 0 };
 
-    public HashSet<int> TimersFired => _timersFired ??= [];
+    public HashSet<int> TimersFired => Past.TimersFired;
 
-    public HashSet<int> TimedOut => _timedOut ??= [];
+    public HashSet<int> TimedOut => Past.TimedOut;
 
-    public HashSet<int> Compensated => _compensated ??= [];
+    public HashSet<int> Compensated => Past.Compensated;
 
-    public List<(int Index, string Name, Func<Task> Compensate)> Compensations => _compensations ??= [];
+    public List<(int Index, string Name, Func<Task> Compensate)> Compensations => Past.Compensations;
 
-    public bool HasCompensations => _compensations is { Count: > 0 };
+    public bool HasCompensations => _history is { CompensationCount: > 0 };
+
+    private History Past => _history ??= new History();
 
     public int NextIndex { get; set; }
 
@@ -139,17 +134,17 @@ internal sealed class SagaRun
     public void Deliver(string name, ReadOnlyMemory<byte> value)
     {
         TaskCompletionSource? wake;
-        lock (_gate)
+        var inbox = Signals;
+        lock (inbox)
         {
-            _inbox ??= new Dictionary<string, Queue<ReadOnlyMemory<byte>>>(StringComparer.Ordinal);
-            if (!_inbox.TryGetValue(name, out var queue))
+            if (!inbox.Queues.TryGetValue(name, out var queue))
             {
-                _inbox[name] = queue = new Queue<ReadOnlyMemory<byte>>();
+                inbox.Queues[name] = queue = new Queue<ReadOnlyMemory<byte>>();
             }
 
             queue.Enqueue(value);
-            wake = _signalArrived;
-            _signalArrived = null;
+            wake = inbox.Arrived;
+            inbox.Arrived = null;
         }
 
         wake?.TrySetResult();
@@ -158,9 +153,10 @@ internal sealed class SagaRun
     /// <summary>Takes the oldest signal of that name, or returns a task that completes when any signal arrives.</summary>
     public bool TryTake(string name, out ReadOnlyMemory<byte> value, out Task arrived)
     {
-        lock (_gate)
+        var inbox = Signals;
+        lock (inbox)
         {
-            if (_inbox is not null && _inbox.TryGetValue(name, out var queue) && queue.TryDequeue(out value))
+            if (inbox.Queues.TryGetValue(name, out var queue) && queue.TryDequeue(out value))
             {
                 arrived = Task.CompletedTask;
                 return true;
@@ -168,10 +164,24 @@ internal sealed class SagaRun
 
             // Continuations run inline on the signaller's thread: the saga's wait ends (and counts busy again) before
             // the signal call returns; the saga itself continues on its own scheduler.
-            _signalArrived ??= new TaskCompletionSource();
-            arrived = _signalArrived.Task;
+            inbox.Arrived ??= new TaskCompletionSource();
+            arrived = inbox.Arrived.Task;
             value = default;
             return false;
+        }
+    }
+
+    private Inbox Signals
+    {
+        get
+        {
+            if (Volatile.Read(ref _inbox) is { } inbox)
+            {
+                return inbox;
+            }
+
+            Interlocked.CompareExchange(ref _inbox, new Inbox(), null);
+            return _inbox;
         }
     }
 
@@ -185,5 +195,42 @@ internal sealed class SagaRun
 
         using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();
+    }
+
+    /// <summary>Signals that arrived and not yet taken, by name; the object is also the lock.</summary>
+    private sealed class Inbox
+    {
+        public Dictionary<string, Queue<ReadOnlyMemory<byte>>> Queues { get; } = new(StringComparer.Ordinal);
+
+        public TaskCompletionSource? Arrived { get; set; }
+    }
+
+    /// <summary>What replay and compensation need, each part made when first needed.</summary>
+    private sealed class History
+    {
+        private Dictionary<int, StepCompletedPayload>? _recorded;
+        private Dictionary<int, (int Attempts, SagaError? Final)>? _failures;
+        private HashSet<int>? _timersFired;
+        private HashSet<int>? _timedOut;
+        private HashSet<int>? _compensated;
+        private List<(int Index, string Name, Func<Task> Compensate)>? _compensations;
+
+        public Dictionary<int, StepCompletedPayload> Recorded => _recorded ??= [];
+
+        public int RecordedCount => _recorded?.Count ?? 0;
+
+        public Dictionary<int, (int Attempts, SagaError? Final)> Failures => _failures ??= [];
+
+        public int FailureCount => _failures?.Count ?? 0;
+
+        public HashSet<int> TimersFired => _timersFired ??= [];
+
+        public HashSet<int> TimedOut => _timedOut ??= [];
+
+        public HashSet<int> Compensated => _compensated ??= [];
+
+        public List<(int Index, string Name, Func<Task> Compensate)> Compensations => _compensations ??= [];
+
+        public int CompensationCount => _compensations?.Count ?? 0;
     }
 }

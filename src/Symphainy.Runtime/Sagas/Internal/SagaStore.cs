@@ -13,16 +13,14 @@ namespace Symphainy.Sagas.Internal;
 internal sealed class SagaStore : IWalRetentionHold
 {
     private readonly ConcurrentDictionary<(TenantId, SagaId), SagaRun> _active = new();
-    private readonly ConcurrentDictionary<(TenantId, SagaId), SagaSnapshot> _ended = new();
     private readonly ConcurrentDictionary<(TenantId, SagaId), SagaSnapshot> _poisoned = new();
-    private readonly ConcurrentQueue<(TenantId, SagaId)> _endedOrder = new();
+    private readonly EndedSagas _ended;
     private readonly IWriteAheadLog _wal;
-    private readonly int _endedKept;
 
     public SagaStore(IWriteAheadLog wal, IOptions<SymphainyOptions> options)
     {
         _wal = wal;
-        _endedKept = options.Value.Sagas.EndedSagasKept;
+        _ended = new EndedSagas(options.Value.Sagas.EndedSagasKept);
     }
 
     public int ActiveCount => _active.Count;
@@ -53,24 +51,13 @@ internal sealed class SagaStore : IWalRetentionHold
 
     public SagaSnapshot? Find(TenantId tenant, SagaId saga) =>
         _active.TryGetValue((tenant, saga), out var run) ? run.Snapshot()
-        : _ended.TryGetValue((tenant, saga), out var ended) ? ended
-        : _poisoned.GetValueOrDefault((tenant, saga));
+        : _ended.Find(tenant, saga) ?? _poisoned.GetValueOrDefault((tenant, saga));
 
     /// <summary>Moves an ended saga from the live set to the ended ones, forgetting the oldest beyond the limit.</summary>
     public void Retire(SagaSnapshot snapshot)
     {
-        var key = (snapshot.Tenant, snapshot.Id);
-        if (_endedKept > 0)
-        {
-            _ended[key] = snapshot;
-            _endedOrder.Enqueue(key);
-        }
-
-        _active.TryRemove(key, out _);
-        while (_endedOrder.Count > _endedKept && _endedOrder.TryDequeue(out var oldest))
-        {
-            _ended.TryRemove(oldest, out _);
-        }
+        _ended.Add(snapshot);
+        _active.TryRemove((snapshot.Tenant, snapshot.Id), out _);
     }
 
     /// <summary>Records a saga that cannot run (its definition is missing or it is not deterministic).</summary>
@@ -79,5 +66,55 @@ internal sealed class SagaStore : IWalRetentionHold
         var key = (snapshot.Tenant, snapshot.Id);
         _active.TryRemove(key, out _);
         _poisoned[key] = snapshot;
+    }
+
+    /// <summary>
+    /// The newest ended sagas, in a ring of structs with a preallocated index: keeping them allocates nothing per saga
+    /// beyond its recorded output, so thousands of recently ended sagas do not age into the oldest GC generation as
+    /// objects of their own.
+    /// </summary>
+    private sealed class EndedSagas(int capacity)
+    {
+        private readonly Lock _gate = new();
+        private readonly Entry[] _ring = new Entry[capacity];
+        private readonly Dictionary<(TenantId, SagaId), int> _index = new(capacity);
+        private int _next;
+
+        public void Add(SagaSnapshot ended)
+        {
+            if (_ring.Length == 0)
+            {
+                return;
+            }
+
+            lock (_gate)
+            {
+                ref var slot = ref _ring[_next];
+                if (slot.Definition is not null)
+                {
+                    _index.Remove((slot.Tenant, slot.Id));
+                }
+
+                slot = new Entry(ended.Tenant, ended.Id, ended.Intent, ended.Definition, ended.Version, ended.State, ended.CompletedSteps, ended.OutputJson, ended.Error);
+                _index[(ended.Tenant, ended.Id)] = _next;
+                _next = (_next + 1) % _ring.Length;
+            }
+        }
+
+        public SagaSnapshot? Find(TenantId tenant, SagaId saga)
+        {
+            lock (_gate)
+            {
+                if (!_index.TryGetValue((tenant, saga), out var at))
+                {
+                    return null;
+                }
+
+                var e = _ring[at];
+                return new SagaSnapshot(e.Id, e.Tenant, e.Intent, e.Definition!, e.Version, e.State, e.Steps, null, e.Output, e.Error);
+            }
+        }
+
+        private readonly record struct Entry(TenantId Tenant, SagaId Id, IntentId Intent, string? Definition, int Version, SagaState State, int Steps, ReadOnlyMemory<byte>? Output, SagaError? Error);
     }
 }

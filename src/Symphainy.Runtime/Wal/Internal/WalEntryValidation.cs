@@ -5,7 +5,7 @@ internal static class WalEntryValidation
 {
     public static void Validate(in WalEntry entry, int maxRecordBytes)
     {
-        if (!Enum.IsDefined(entry.Kind))
+        if (entry.Kind is < WalRecordKind.IntentReceived or > WalRecordKind.SagaCompensating)
         {
             throw new ArgumentException($"{entry.Kind} is not a write-ahead log record kind.", nameof(entry));
         }

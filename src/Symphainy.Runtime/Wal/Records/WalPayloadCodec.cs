@@ -177,6 +177,30 @@ public static class WalPayloadCodec
         return ReadOptional(ref reader);
     }
 
+    /// <summary>A saga's start, without building its payload record first (the hot path).</summary>
+    internal static byte[] EncodeStarted(string definition, int version)
+    {
+        var buffer = PayloadBuffer.Rent();
+        buffer.WriteByte(FormatVersion);
+        buffer.WriteString(definition);
+        buffer.WriteInt32(version);
+        return buffer.ToArray();
+    }
+
+    /// <summary>A saga's end, without building its payload record first (the hot path).</summary>
+    internal static byte[] EncodeEnded(SagaState state, string definition, int version, ReadOnlySpan<byte> output, bool hasOutput, SagaError? error)
+    {
+        var buffer = PayloadBuffer.Rent();
+        buffer.WriteByte(FormatVersion);
+        WriteEndHead(buffer, state, definition, version, error, hasOutput);
+        if (hasOutput)
+        {
+            buffer.WriteBlob(output);
+        }
+
+        return buffer.ToArray();
+    }
+
     /// <summary>A completed step whose result is serialized straight into the payload (the hot path: no intermediate copy).</summary>
     internal static byte[] EncodeStep<T>(int index, string name, StepKind kind, T result)
     {
