@@ -5,4 +5,4 @@ namespace Symphainy.Intake;
 /// <param name="Execution">The saga that executes it: the id to watch, signal or cancel.</param>
 /// <param name="Position">The write-ahead log position of its record; watch events from here.</param>
 /// <param name="Duplicate">True when the idempotency key matched an earlier intent, whose ids these are.</param>
-public sealed record IntentAcceptance(IntentId Intent, SagaId Execution, long Position, bool Duplicate);
+public readonly record struct IntentAcceptance(IntentId Intent, SagaId Execution, long Position, bool Duplicate);

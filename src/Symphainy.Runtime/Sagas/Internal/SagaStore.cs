@@ -12,7 +12,7 @@ namespace Symphainy.Sagas.Internal;
 /// </summary>
 internal sealed class SagaStore : IWalRetentionHold
 {
-    private readonly ConcurrentDictionary<(TenantId, SagaId), SagaRun> _active = new();
+    private readonly ActiveSagas _active = new();
     private readonly ConcurrentDictionary<(TenantId, SagaId), SagaSnapshot> _poisoned = new();
     private readonly EndedSagas _ended;
     private readonly IWriteAheadLog _wal;
@@ -35,37 +35,30 @@ internal sealed class SagaStore : IWalRetentionHold
                 return 1;
             }
 
-            var lowest = _wal.NextPosition;
-            foreach (var run in _active.Values)
-            {
-                lowest = Math.Min(lowest, run.FirstPosition);
-            }
-
-            return lowest;
+            return _active.LowestFirstPosition(_wal.NextPosition);
         }
     }
 
-    public void Add(SagaRun run) => _active[(run.Tenant, run.Id)] = run;
+    public void Add(SagaRun run) => _active.Set(run);
 
-    public bool TryGetActive(TenantId tenant, SagaId saga, out SagaRun run) => _active.TryGetValue((tenant, saga), out run!);
+    public bool TryGetActive(TenantId tenant, SagaId saga, out SagaRun run) => _active.TryGet(tenant, saga, out run);
 
     public SagaSnapshot? Find(TenantId tenant, SagaId saga) =>
-        _active.TryGetValue((tenant, saga), out var run) ? run.Snapshot()
+        _active.TryGet(tenant, saga, out var run) ? run.Snapshot()
         : _ended.Find(tenant, saga) ?? _poisoned.GetValueOrDefault((tenant, saga));
 
     /// <summary>Moves an ended saga from the live set to the ended ones, forgetting the oldest beyond the limit.</summary>
     public void Retire(SagaSnapshot snapshot)
     {
         _ended.Add(snapshot);
-        _active.TryRemove((snapshot.Tenant, snapshot.Id), out _);
+        _active.Remove(snapshot.Tenant, snapshot.Id);
     }
 
     /// <summary>Records a saga that cannot run (its definition is missing or it is not deterministic).</summary>
     public void Poison(SagaSnapshot snapshot)
     {
-        var key = (snapshot.Tenant, snapshot.Id);
-        _active.TryRemove(key, out _);
-        _poisoned[key] = snapshot;
+        _active.Remove(snapshot.Tenant, snapshot.Id);
+        _poisoned[(snapshot.Tenant, snapshot.Id)] = snapshot;
     }
 
     /// <summary>
@@ -116,5 +109,76 @@ internal sealed class SagaStore : IWalRetentionHold
         }
 
         private readonly record struct Entry(TenantId Tenant, SagaId Id, IntentId Intent, string? Definition, int Version, SagaState State, int Steps, ReadOnlyMemory<byte>? Output, SagaError? Error);
+    }
+
+    /// <summary>
+    /// The live sagas in lock-striped dictionaries: adding and removing a saga allocates nothing (a concurrent
+    /// dictionary allocates a node per entry), and the stripes keep the locks short and rarely contended.
+    /// </summary>
+    private sealed class ActiveSagas
+    {
+        private const int Stripes = 32;
+        private readonly (Lock Gate, Dictionary<(TenantId, SagaId), SagaRun> Runs)[] _stripes =
+            Enumerable.Range(0, Stripes).Select(_ => (new Lock(), new Dictionary<(TenantId, SagaId), SagaRun>())).ToArray();
+
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Set(SagaRun run)
+        {
+            var (gate, runs) = Stripe(run.Id);
+            lock (gate)
+            {
+                if (runs.TryAdd((run.Tenant, run.Id), run))
+                {
+                    Interlocked.Increment(ref _count);
+                }
+                else
+                {
+                    runs[(run.Tenant, run.Id)] = run;
+                }
+            }
+        }
+
+        public bool TryGet(TenantId tenant, SagaId saga, out SagaRun run)
+        {
+            var (gate, runs) = Stripe(saga);
+            lock (gate)
+            {
+                return runs.TryGetValue((tenant, saga), out run!);
+            }
+        }
+
+        public void Remove(TenantId tenant, SagaId saga)
+        {
+            var (gate, runs) = Stripe(saga);
+            lock (gate)
+            {
+                if (runs.Remove((tenant, saga)))
+                {
+                    Interlocked.Decrement(ref _count);
+                }
+            }
+        }
+
+        public long LowestFirstPosition(long lowest)
+        {
+            foreach (var (gate, runs) in _stripes)
+            {
+                lock (gate)
+                {
+                    foreach (var run in runs.Values)
+                    {
+                        lowest = Math.Min(lowest, run.FirstPosition);
+                    }
+                }
+            }
+
+            return lowest;
+        }
+
+        private (Lock Gate, Dictionary<(TenantId, SagaId), SagaRun> Runs) Stripe(SagaId saga) =>
+            _stripes[(saga.Value.GetHashCode() & int.MaxValue) % Stripes];
     }
 }
