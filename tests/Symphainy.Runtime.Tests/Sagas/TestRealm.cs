@@ -129,3 +129,15 @@ public sealed class ApproveOrderChanged : Orchestrator<OrderInput, string>
         return "changed";
     }
 }
+
+/// <summary>Reserves, waits on a one-hour timer, then ships.</summary>
+public sealed class ReserveThenCoolOff : Orchestrator<OrderInput, string>
+{
+    public override async Task<string> RunAsync(SagaContext saga, OrderInput input)
+    {
+        var reservation = await saga.Step("reserve", (Inventory s) => s.Reserve(input.OrderId, input.Quantity), compensate: (s, r) => s.Release(r));
+        await saga.Delay("cool-off", TimeSpan.FromHours(1));
+        await saga.Step("ship", (Shipping s) => s.Ship(input.OrderId));
+        return reservation;
+    }
+}
