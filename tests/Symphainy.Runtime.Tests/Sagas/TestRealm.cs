@@ -141,3 +141,14 @@ public sealed class ReserveThenCoolOff : Orchestrator<OrderInput, string>
         return reservation;
     }
 }
+
+/// <summary>Ships (nothing to compensate), then waits for an approval signal for a day at most.</summary>
+public sealed class ShipThenAwaitApproval : Orchestrator<OrderInput, string>
+{
+    public override async Task<string> RunAsync(SagaContext saga, OrderInput input)
+    {
+        var shipment = await saga.Step("ship", (Shipping s) => s.Ship(input.OrderId));
+        var approval = await saga.WaitForSignal<Approval>("approve", timeout: TimeSpan.FromDays(1));
+        return $"{shipment} approved by {approval.By}";
+    }
+}
