@@ -315,7 +315,8 @@ public static class WalPayloadCodec
         var kind = ReadStepKind(ref reader);
         var flags = reader.ReadByte();
         DateTimeOffset? due = (flags & 2) != 0 ? new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero) : null;
-        ReadOnlyMemory<byte>? result = (flags & 1) != 0 ? reader.ReadBlob() : null;
+        // Not "? ... : null": null converts to an empty ReadOnlyMemory through its array conversion, which reads as present.
+        ReadOnlyMemory<byte>? result = (flags & 1) != 0 ? reader.ReadBlob() : default(ReadOnlyMemory<byte>?);
         return new StepCompletedPayload(index, name, kind, result, due);
     }
 
@@ -336,7 +337,7 @@ public static class WalPayloadCodec
         var flags = reader.ReadByte();
         var name = (flags & 1) != 0 ? reader.ReadString() : null;
         int? index = (flags & 2) != 0 ? reader.ReadInt32() : null;
-        ReadOnlyMemory<byte>? value = (flags & 4) != 0 ? reader.ReadBlob() : null;
+        ReadOnlyMemory<byte>? value = (flags & 4) != 0 ? reader.ReadBlob() : default(ReadOnlyMemory<byte>?);
         var reason = (flags & 8) != 0 ? reader.ReadString() : null;
         return new SagaSignalledPayload(kind, name, index, value, reason);
     }
@@ -353,7 +354,7 @@ public static class WalPayloadCodec
         var version = reader.ReadInt32();
         var flags = reader.ReadByte();
         var error = (flags & 2) != 0 ? ReadError(ref reader) : null;
-        ReadOnlyMemory<byte>? output = (flags & 1) != 0 ? reader.ReadBlob() : null;
+        ReadOnlyMemory<byte>? output = (flags & 1) != 0 ? reader.ReadBlob() : default(ReadOnlyMemory<byte>?);
         return new SagaEndedPayload(state, definition, version, output, error);
     }
 
