@@ -314,7 +314,7 @@ public static class WalPayloadCodec
         var name = reader.ReadString();
         var kind = ReadStepKind(ref reader);
         var flags = reader.ReadByte();
-        DateTimeOffset? due = (flags & 2) != 0 ? new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero) : null;
+        DateTimeOffset? due = (flags & 2) != 0 ? ReadInstant(ref reader) : null;
         // Not "? ... : null": null converts to an empty ReadOnlyMemory through its array conversion, which reads as present.
         ReadOnlyMemory<byte>? result = (flags & 1) != 0 ? reader.ReadBlob() : default(ReadOnlyMemory<byte>?);
         return new StepCompletedPayload(index, name, kind, result, due);
@@ -324,6 +324,12 @@ public static class WalPayloadCodec
     {
         var kind = (StepKind)reader.ReadByte();
         return Enum.IsDefined(kind) ? kind : throw Malformed($"step kind {(byte)kind} is unknown");
+    }
+
+    private static DateTimeOffset ReadInstant(ref PayloadReader reader)
+    {
+        var ticks = reader.ReadInt64();
+        return ticks >= 0 && ticks <= DateTimeOffset.MaxValue.UtcTicks ? new DateTimeOffset(ticks, TimeSpan.Zero) : throw Malformed($"a time of {ticks} ticks is outside the calendar");
     }
 
     private static SagaSignalledPayload ReadSignal(ref PayloadReader reader)
@@ -373,9 +379,9 @@ public static class WalPayloadCodec
             1 => true,
             var flag => throw Malformed($"a session's end flag is {flag}"),
         };
-        var created = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero);
-        var expires = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero);
-        DateTimeOffset? endedAt = ended ? new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero) : null;
+        var created = ReadInstant(ref reader);
+        var expires = ReadInstant(ref reader);
+        DateTimeOffset? endedAt = ended ? ReadInstant(ref reader) : null;
         var ttl = TimeSpan.FromTicks(reader.ReadInt64());
         var count = reader.ReadInt32();
         var attributes = new Dictionary<string, string>(count, StringComparer.Ordinal);
