@@ -294,7 +294,7 @@ public static class WalPayloadCodec
         var version = reader.ReadInt32();
         var input = reader.ReadBlob();
         var key = ReadOptional(ref reader);
-        var count = reader.ReadInt32();
+        var count = ReadEntryCount(ref reader);
         Dictionary<string, string>? metadata = null;
         if (count > 0)
         {
@@ -324,6 +324,13 @@ public static class WalPayloadCodec
     {
         var kind = (StepKind)reader.ReadByte();
         return Enum.IsDefined(kind) ? kind : throw Malformed($"step kind {(byte)kind} is unknown");
+    }
+
+    /// <summary>A count of name/value entries: each takes two bytes at least, so a larger count is damage (and must not size a dictionary).</summary>
+    private static int ReadEntryCount(ref PayloadReader reader)
+    {
+        var count = reader.ReadInt32();
+        return count <= reader.Remaining / 2 ? count : throw Malformed($"it counts {count} entries in the {reader.Remaining} bytes that follow");
     }
 
     private static DateTimeOffset ReadInstant(ref PayloadReader reader)
@@ -383,7 +390,7 @@ public static class WalPayloadCodec
         var expires = ReadInstant(ref reader);
         DateTimeOffset? endedAt = ended ? ReadInstant(ref reader) : null;
         var ttl = TimeSpan.FromTicks(reader.ReadInt64());
-        var count = reader.ReadInt32();
+        var count = ReadEntryCount(ref reader);
         var attributes = new Dictionary<string, string>(count, StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
