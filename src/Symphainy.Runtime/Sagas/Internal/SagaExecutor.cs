@@ -297,10 +297,12 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
 
     private async Task EndAsync(SagaRun run, SagaState state, byte[]? output, SagaError? error)
     {
-        var payload = WalPayloadCodec.Encode(new SagaEndedPayload(state, run.Definition.Name, run.Definition.Version, output, error));
+        // A null array converts to an empty, present ReadOnlyMemory: no output must stay null.
+        var json = output is null ? default(ReadOnlyMemory<byte>?) : output;
+        var payload = WalPayloadCodec.Encode(new SagaEndedPayload(state, run.Definition.Name, run.Definition.Version, json, error));
         await RecordAsync(run, WalRecordKind.SagaEnded, payload).ConfigureAwait(true);
         run.State = state;
-        run.Output = output;
+        run.Output = json;
         run.Error = error;
         run.CurrentStep = null;
         var snapshot = run.Snapshot();
