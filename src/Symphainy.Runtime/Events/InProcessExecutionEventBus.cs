@@ -58,11 +58,14 @@ public sealed class InProcessExecutionEventBus : IExecutionEventBus
 
         SubscriberAttached?.Invoke();
 
+        // Cancelling ends the subscription at once, even while its reader is not reading (it may be holding an event
+        // with a full buffer behind it): otherwise a publisher waiting for room would wait until the next read.
+        using var leaving = cancellationToken.Register(() => Leave(subscriber));
         try
         {
             while (await subscriber.Channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                while (subscriber.Channel.Reader.TryRead(out var item))
+                while (!cancellationToken.IsCancellationRequested && subscriber.Channel.Reader.TryRead(out var item))
                 {
                     yield return item;
                 }
@@ -70,14 +73,19 @@ public sealed class InProcessExecutionEventBus : IExecutionEventBus
         }
         finally
         {
-            lock (_gate)
-            {
-                _subscribers = _subscribers.Where(s => s != subscriber).ToArray();
-            }
-
-            // Release publishers waiting on this subscriber's full buffer.
-            subscriber.Channel.Writer.TryComplete();
+            Leave(subscriber);
         }
+    }
+
+    private void Leave(Subscriber subscriber)
+    {
+        lock (_gate)
+        {
+            _subscribers = _subscribers.Where(s => s != subscriber).ToArray();
+        }
+
+        // Release publishers waiting on this subscriber's full buffer.
+        subscriber.Channel.Writer.TryComplete();
     }
 
     private static async Task WriteOrDropAsync(Subscriber subscriber, ExecutionEvent executionEvent, CancellationToken cancellationToken)

@@ -183,7 +183,7 @@ public sealed class SagaContext
                 waits.Add(left > TimeSpan.Zero ? Task.Delay(left, _host.Time, linked.Token) : Task.CompletedTask);
             }
 
-            await _host.ParkAsync(Task.WhenAny(waits)).ConfigureAwait(true);
+            await _host.ParkAsync(Task.WhenAny(waits), linked.Token).ConfigureAwait(true);
             ThrowIfCancelled();
             if (!arrived.IsCompleted && deadline is { } end && _host.Time.GetUtcNow() >= end)
             {
@@ -279,7 +279,7 @@ public sealed class SagaContext
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(_run.Cancellation.Token, _host.Stopping);
             try
             {
-                await _host.ParkAsync(Task.Delay(backoff, _host.Time, linked.Token)).ConfigureAwait(true);
+                await _host.ParkAsync(Task.Delay(backoff, _host.Time, linked.Token), linked.Token).ConfigureAwait(true);
             }
             catch (OperationCanceledException)
             {
@@ -364,7 +364,7 @@ public sealed class SagaContext
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(_run.Cancellation.Token, _host.Stopping);
         try
         {
-            await _host.ParkAsync(Task.Delay(left, _host.Time, linked.Token)).ConfigureAwait(true);
+            await _host.ParkAsync(Task.Delay(left, _host.Time, linked.Token), linked.Token).ConfigureAwait(true);
         }
         catch (OperationCanceledException)
         {

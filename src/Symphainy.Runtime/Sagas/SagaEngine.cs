@@ -182,7 +182,7 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
 
         var output = await _graph.GetNodeAsync(tenant, ExecutionGraph.OutputNode(saga), cancellationToken).ConfigureAwait(false);
         var error = properties.Code is { } code ? new SagaError(code, properties.ErrorKind ?? ErrorKind.Domain, properties.Message ?? "", properties.Step) : null;
-        ReadOnlyMemory<byte>? outputJson = output?.Properties is { } o && o.TryGetProperty("value", out var value) ? JsonSerializer.SerializeToUtf8Bytes(value) : null;
+        ReadOnlyMemory<byte>? outputJson = output?.Properties is { } o && o.TryGetProperty("value", out var value) ? JsonSerializer.SerializeToUtf8Bytes(value) : (ReadOnlyMemory<byte>?)null;
         return new SagaSnapshot(saga, tenant, default, properties.Definition, properties.Version, properties.State, 0, null, outputJson, error);
     }
 

@@ -105,7 +105,7 @@ public sealed class SagaCrashTests : IDisposable
             }
         }
 
-        ended.Values.Should().OnlyContain(count => count == 1, "a saga ends exactly once");
+        ended.Where(e => e.Value != 1).Should().BeEmpty("a saga ends exactly once (and before the first kill none may have ended yet)");
         foreach (var saga in acknowledged.Keys)
         {
             intents.Should().Contain(saga, "an acknowledged intent is in the log");

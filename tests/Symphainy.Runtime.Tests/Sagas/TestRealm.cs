@@ -129,3 +129,26 @@ public sealed class ApproveOrderChanged : Orchestrator<OrderInput, string>
         return "changed";
     }
 }
+
+/// <summary>Reserves, waits on a one-hour timer, then ships.</summary>
+public sealed class ReserveThenCoolOff : Orchestrator<OrderInput, string>
+{
+    public override async Task<string> RunAsync(SagaContext saga, OrderInput input)
+    {
+        var reservation = await saga.Step("reserve", (Inventory s) => s.Reserve(input.OrderId, input.Quantity), compensate: (s, r) => s.Release(r));
+        await saga.Delay("cool-off", TimeSpan.FromHours(1));
+        await saga.Step("ship", (Shipping s) => s.Ship(input.OrderId));
+        return reservation;
+    }
+}
+
+/// <summary>Ships (nothing to compensate), then waits for an approval signal for a day at most.</summary>
+public sealed class ShipThenAwaitApproval : Orchestrator<OrderInput, string>
+{
+    public override async Task<string> RunAsync(SagaContext saga, OrderInput input)
+    {
+        var shipment = await saga.Step("ship", (Shipping s) => s.Ship(input.OrderId));
+        var approval = await saga.WaitForSignal<Approval>("approve", timeout: TimeSpan.FromDays(1));
+        return $"{shipment} approved by {approval.By}";
+    }
+}

@@ -23,6 +23,9 @@ internal interface ISagaHost
     /// <summary>Appends a record of the saga; durable when it returns. Throws <see cref="SagaSuspendedException"/> when the host is going away.</summary>
     ValueTask RecordAsync(SagaRun run, WalRecordKind kind, byte[] payload);
 
-    /// <summary>Awaits a wait (a timer, a signal, a backoff) during which the saga does not count as busy.</summary>
-    Task ParkAsync(Task wait);
+    /// <summary>
+    /// Awaits a wait (a timer, a signal, a backoff) during which the saga does not count as busy. Cancelling
+    /// <paramref name="cancellation"/> (the token the wait observes) ends the wait.
+    /// </summary>
+    Task ParkAsync(Task wait, CancellationToken cancellation);
 }

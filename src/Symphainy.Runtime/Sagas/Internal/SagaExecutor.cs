@@ -23,7 +23,6 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     private readonly TaskScheduler _scheduler;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Action<Task> _wake;
     private readonly Action<object?> _execute;
     private int _inFlight;
     private int _busy;
@@ -48,7 +47,6 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         Random = random;
         _observers = observers.ToArray();
         _logger = logger;
-        _wake = _ => Interlocked.Increment(ref _busy);
         _execute = run => _ = ExecuteAsync((SagaRun)run!);
     }
 
@@ -96,16 +94,21 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         }
     }
 
-    public async Task ParkAsync(Task wait)
+    public async Task ParkAsync(Task wait, CancellationToken cancellation)
     {
+        // Counted busy again the moment the wait ends (inside the timer, signal or cancellation that ends it), before
+        // the saga's continuation is even scheduled, so "idle" never shows while a woken saga waits for a worker.
+        // A timer or a signal runs the continuation inline; a cancelled delay runs its continuations asynchronously,
+        // so the token's callback (which runs inside Cancel) counts the saga instead. Both are hooked up before the
+        // saga stops counting, so a wait that already ended never shows idle either.
+        var wake = new Wake(this);
+        using var cancelled = cancellation.UnsafeRegister(static state => ((Wake)state!).Once(), wake);
+        _ = wait.ContinueWith(static (_, state) => ((Wake)state!).Once(), wake, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         if (Interlocked.Decrement(ref _busy) == 0)
         {
             BecameIdle?.Invoke();
         }
 
-        // Counted busy again the moment the wait ends (inside the timer or signal that ends it), before the saga's
-        // continuation is even scheduled, so "idle" never shows while a woken saga waits for a worker.
-        _ = wait.ContinueWith(_wake, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         await wait.ConfigureAwait(true);
     }
 
@@ -318,6 +321,20 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         foreach (var observer in _observers)
         {
             await observer.OnPoisonAsync(run.Snapshot(), error, _stopping.Token).ConfigureAwait(true);
+        }
+    }
+
+    /// <summary>Counts a parked saga busy again, once, whichever ends its wait first.</summary>
+    private sealed class Wake(SagaExecutor executor)
+    {
+        private int _woken;
+
+        public void Once()
+        {
+            if (Interlocked.Exchange(ref _woken, 1) == 0)
+            {
+                Interlocked.Increment(ref executor._busy);
+            }
         }
     }
 

@@ -91,7 +91,8 @@ internal sealed class SagaRun
 
     public bool IsEnded => State is SagaState.Completed or SagaState.Failed or SagaState.Cancelled;
 
-    public SagaSnapshot Snapshot() => new(Id, Tenant, Intent, Definition.Name, Definition.Version, State, CompletedSteps, CurrentStep, Output, Error);
+    // A null array would convert to an empty, present ReadOnlyMemory: no output must stay null.
+    public SagaSnapshot Snapshot() => new(Id, Tenant, Intent, Definition.Name, Definition.Version, State, CompletedSteps, CurrentStep, Output is null ? null : (ReadOnlyMemory<byte>?)Output, Error);
 
     /// <summary>Applies one recorded transition of this saga's history, before it resumes.</summary>
     public void Apply(WalPayload payload)

@@ -19,6 +19,8 @@ internal ref struct PayloadReader
 
     public readonly bool AtEnd => _position == _span.Length;
 
+    public readonly int Remaining => _span.Length - _position;
+
     public byte ReadByte()
     {
         Need(1);

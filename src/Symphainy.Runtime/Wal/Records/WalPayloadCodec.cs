@@ -326,7 +326,7 @@ public static class WalPayloadCodec
         var version = reader.ReadInt32();
         var input = reader.ReadBlob();
         var key = ReadOptional(ref reader);
-        var count = reader.ReadInt32();
+        var count = ReadEntryCount(ref reader);
         Dictionary<string, string>? metadata = null;
         if (count > 0)
         {
@@ -346,8 +346,9 @@ public static class WalPayloadCodec
         var name = reader.ReadString();
         var kind = ReadStepKind(ref reader);
         var flags = reader.ReadByte();
-        DateTimeOffset? due = (flags & 2) != 0 ? new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero) : null;
-        ReadOnlyMemory<byte>? result = (flags & 1) != 0 ? reader.ReadBlob() : null;
+        DateTimeOffset? due = (flags & 2) != 0 ? ReadInstant(ref reader) : null;
+        // Not "? ... : null": null converts to an empty ReadOnlyMemory through its array conversion, which reads as present.
+        ReadOnlyMemory<byte>? result = (flags & 1) != 0 ? reader.ReadBlob() : default(ReadOnlyMemory<byte>?);
         return new StepCompletedPayload(index, name, kind, result, due);
     }
 
@@ -355,6 +356,19 @@ public static class WalPayloadCodec
     {
         var kind = (StepKind)reader.ReadByte();
         return Enum.IsDefined(kind) ? kind : throw Malformed($"step kind {(byte)kind} is unknown");
+    }
+
+    /// <summary>A count of name/value entries: each takes two bytes at least, so a larger count is damage (and must not size a dictionary).</summary>
+    private static int ReadEntryCount(ref PayloadReader reader)
+    {
+        var count = reader.ReadInt32();
+        return count <= reader.Remaining / 2 ? count : throw Malformed($"it counts {count} entries in the {reader.Remaining} bytes that follow");
+    }
+
+    private static DateTimeOffset ReadInstant(ref PayloadReader reader)
+    {
+        var ticks = reader.ReadInt64();
+        return ticks >= 0 && ticks <= DateTimeOffset.MaxValue.UtcTicks ? new DateTimeOffset(ticks, TimeSpan.Zero) : throw Malformed($"a time of {ticks} ticks is outside the calendar");
     }
 
     private static SagaSignalledPayload ReadSignal(ref PayloadReader reader)
@@ -368,7 +382,7 @@ public static class WalPayloadCodec
         var flags = reader.ReadByte();
         var name = (flags & 1) != 0 ? reader.ReadString() : null;
         int? index = (flags & 2) != 0 ? reader.ReadInt32() : null;
-        ReadOnlyMemory<byte>? value = (flags & 4) != 0 ? reader.ReadBlob() : null;
+        ReadOnlyMemory<byte>? value = (flags & 4) != 0 ? reader.ReadBlob() : default(ReadOnlyMemory<byte>?);
         var reason = (flags & 8) != 0 ? reader.ReadString() : null;
         return new SagaSignalledPayload(kind, name, index, value, reason);
     }
@@ -385,7 +399,7 @@ public static class WalPayloadCodec
         var version = reader.ReadInt32();
         var flags = reader.ReadByte();
         var error = (flags & 2) != 0 ? ReadError(ref reader) : null;
-        ReadOnlyMemory<byte>? output = (flags & 1) != 0 ? reader.ReadBlob() : null;
+        ReadOnlyMemory<byte>? output = (flags & 1) != 0 ? reader.ReadBlob() : default(ReadOnlyMemory<byte>?);
         return new SagaEndedPayload(state, definition, version, output, error);
     }
 
@@ -404,11 +418,11 @@ public static class WalPayloadCodec
             1 => true,
             var flag => throw Malformed($"a session's end flag is {flag}"),
         };
-        var created = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero);
-        var expires = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero);
-        DateTimeOffset? endedAt = ended ? new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero) : null;
+        var created = ReadInstant(ref reader);
+        var expires = ReadInstant(ref reader);
+        DateTimeOffset? endedAt = ended ? ReadInstant(ref reader) : null;
         var ttl = TimeSpan.FromTicks(reader.ReadInt64());
-        var count = reader.ReadInt32();
+        var count = ReadEntryCount(ref reader);
         var attributes = new Dictionary<string, string>(count, StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
