@@ -1,15 +1,16 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Symphainy.Internal;
+using Symphainy.Wal.Records;
 
 namespace Symphainy.Sagas;
 
 /// <summary>A named, versioned saga: which orchestrator runs it, and its default retry policy.</summary>
 public sealed class SagaDefinition
 {
-    private readonly Func<IServiceProvider, SagaContext, ReadOnlyMemory<byte>, ValueTask<byte[]>> _run;
+    private readonly Func<IServiceProvider, SagaContext, ReadOnlyMemory<byte>, ValueTask<(byte[] Ended, Range Output)>> _run;
 
-    private SagaDefinition(string name, int version, Type orchestrator, Type input, Type output, RetryPolicy retry, Func<IServiceProvider, SagaContext, ReadOnlyMemory<byte>, ValueTask<byte[]>> run)
+    private SagaDefinition(string name, int version, Type orchestrator, Type input, Type output, RetryPolicy retry, Func<IServiceProvider, SagaContext, ReadOnlyMemory<byte>, ValueTask<(byte[] Ended, Range Output)>> run)
     {
         Name = name;
         Version = version;
@@ -82,14 +83,16 @@ public sealed class SagaDefinition
 
         // Built once: creating the orchestrator through ActivatorUtilities on every run matched constructors each time.
         var factory = ActivatorUtilities.CreateFactory<TOrchestrator>(Type.EmptyTypes);
-        return new SagaDefinition(name.Trim().ToLowerInvariant(), version, typeof(TOrchestrator), typeof(TInput), typeof(TOutput), retry ?? RetryPolicy.Default, async ValueTask<byte[]> (services, context, input) =>
+        return new SagaDefinition(name.Trim().ToLowerInvariant(), version, typeof(TOrchestrator), typeof(TInput), typeof(TOutput), retry ?? RetryPolicy.Default, async ValueTask<(byte[] Ended, Range Output)> (services, context, input) =>
         {
             var orchestrator = services.GetService<TOrchestrator>() ?? factory(services, null);
             var typedInput = input.IsEmpty ? default! : JsonSerializer.Deserialize<TInput>(input.Span, SymphainyJson.Options)!;
             var output = await orchestrator.RunAsync(context, typedInput).ConfigureAwait(true);
             try
             {
-                return JsonSerializer.SerializeToUtf8Bytes(output, SymphainyJson.Options);
+                // The end record is encoded here, where the output's type is known: the output goes straight into it.
+                var ended = WalPayloadCodec.EncodeCompleted(name, version, output, out var range);
+                return (ended, range);
             }
             catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
             {
@@ -98,6 +101,6 @@ public sealed class SagaDefinition
         });
     }
 
-    /// <summary>Runs the orchestrator on the recorded input (UTF-8 JSON) and returns its output as UTF-8 JSON.</summary>
-    internal ValueTask<byte[]> RunAsync(IServiceProvider services, SagaContext context, ReadOnlyMemory<byte> input) => _run(services, context, input);
+    /// <summary>Runs the orchestrator on the recorded input (UTF-8 JSON) and returns its <c>SagaEnded</c> payload with where the output lies in it.</summary>
+    internal ValueTask<(byte[] Ended, Range Output)> RunAsync(IServiceProvider services, SagaContext context, ReadOnlyMemory<byte> input) => _run(services, context, input);
 }

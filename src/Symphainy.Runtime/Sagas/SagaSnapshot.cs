@@ -6,8 +6,6 @@ namespace Symphainy.Sagas;
 /// <summary>A saga as the engine knows it at one moment.</summary>
 public sealed class SagaSnapshot
 {
-    private JsonElement? _output;
-
     /// <summary>Creates a snapshot.</summary>
     /// <param name="id">The saga id (the execution id an intent's submitter got).</param>
     /// <param name="tenant">Its tenant.</param>
@@ -60,8 +58,8 @@ public sealed class SagaSnapshot
     /// <summary>Its output as recorded (UTF-8 JSON), once completed.</summary>
     public ReadOnlyMemory<byte>? OutputJson { get; }
 
-    /// <summary>Its output as a JSON element, once completed.</summary>
-    public JsonElement? Output => OutputJson is { } json ? _output ??= Parse(json) : null;
+    /// <summary>Its output as a JSON element (parsed from <see cref="OutputJson"/> on each call), once completed.</summary>
+    public JsonElement? Output => OutputJson is { } json ? Parse(json) : null;
 
     /// <summary>Why it failed or was cancelled, or why it cannot run.</summary>
     public SagaError? Error { get; }

@@ -181,10 +181,10 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                     await run.Cancellation.CancelAsync().ConfigureAwait(true);
                 }
 
-                var output = await run.Definition.RunAsync(Services, context, run.Input).ConfigureAwait(true);
+                var (ended, output) = await run.Definition.RunAsync(Services, context, run.Input).ConfigureAwait(true);
                 try
                 {
-                    await EndAsync(run, SagaState.Completed, output, null).ConfigureAwait(true);
+                    await EndAsync(run, SagaState.Completed, ended, ended.AsMemory(output), null).ConfigureAwait(true);
                 }
                 catch (SymphainyException tooLarge) when (tooLarge.Code == ErrorCodes.WalRecordTooLarge.Code)
                 {
@@ -236,7 +236,8 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         try
         {
             await CompensateAsync(run, failure).ConfigureAwait(true);
-            await EndAsync(run, cancelled ? SagaState.Cancelled : SagaState.Failed, null, failure).ConfigureAwait(true);
+            var state = cancelled ? SagaState.Cancelled : SagaState.Failed;
+            await EndAsync(run, state, WalPayloadCodec.EncodeEnded(state, run.Definition.Name, run.Definition.Version, default, hasOutput: false, failure), null, failure).ConfigureAwait(true);
         }
         catch (SagaSuspendedException)
         {
@@ -298,9 +299,8 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         }
     }
 
-    private async Task EndAsync(SagaRun run, SagaState state, byte[]? output, SagaError? error)
+    private async Task EndAsync(SagaRun run, SagaState state, byte[] payload, ReadOnlyMemory<byte>? output, SagaError? error)
     {
-        var payload = WalPayloadCodec.EncodeEnded(state, run.Definition.Name, run.Definition.Version, output, output is not null, error);
         await RecordAsync(run, WalRecordKind.SagaEnded, payload).ConfigureAwait(true);
         run.State = state;
         run.Output = output;

@@ -3,8 +3,11 @@ using Symphainy.Wal.Records;
 
 namespace Symphainy.Sagas.Internal;
 
-/// <summary>One saga's live state and, when it resumes after a restart, the history it replays.</summary>
-internal sealed class SagaRun
+/// <summary>
+/// One saga's live state and, when it resumes after a restart, the history it replays. It is also the promise of
+/// the saga's end (one object per saga instead of two).
+/// </summary>
+internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>
 {
     // Signals and history exist only for sagas that need them: most never wait for a signal, replay, fail or
     // compensate, and a saga is allocated per intent.
@@ -13,6 +16,7 @@ internal sealed class SagaRun
     private CancellationTokenSource? _cancellation;
 
     public SagaRun(SagaId id, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, ReadOnlyMemory<byte> input, long firstPosition)
+        : base(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         Id = id;
         Tenant = tenant;
@@ -51,7 +55,7 @@ internal sealed class SagaRun
     public string? CurrentStep { get; set; }
 
     /// <summary>The output, UTF-8 JSON, once completed.</summary>
-    public byte[]? Output { get; set; }
+    public ReadOnlyMemory<byte>? Output { get; set; }
 
     public SagaError? Error { get; set; }
 
@@ -87,12 +91,12 @@ internal sealed class SagaRun
 
     public string? CancelReason { get; set; }
 
-    public TaskCompletionSource<SagaSnapshot> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Completes with the ended saga's snapshot.</summary>
+    public TaskCompletionSource<SagaSnapshot> Completion => this;
 
     public bool IsEnded => State is SagaState.Completed or SagaState.Failed or SagaState.Cancelled;
 
-    // A null array would convert to an empty, present ReadOnlyMemory: no output must stay null.
-    public SagaSnapshot Snapshot() => new(Id, Tenant, Intent, Definition.Name, Definition.Version, State, CompletedSteps, CurrentStep, Output is null ? null : (ReadOnlyMemory<byte>?)Output, Error);
+    public SagaSnapshot Snapshot() => new(Id, Tenant, Intent, Definition.Name, Definition.Version, State, CompletedSteps, CurrentStep, Output, Error);
 
     /// <summary>Applies one recorded transition of this saga's history, before it resumes.</summary>
     public void Apply(WalPayload payload)
@@ -159,7 +163,7 @@ internal sealed class SagaRun
         {
             if (inbox.Queues.TryGetValue(name, out var queue) && queue.TryDequeue(out value))
             {
-                arrived = Task.CompletedTask;
+                arrived = System.Threading.Tasks.Task.CompletedTask;
                 return true;
             }
 

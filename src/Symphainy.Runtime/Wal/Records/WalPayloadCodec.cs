@@ -201,6 +201,18 @@ public static class WalPayloadCodec
         return buffer.ToArray();
     }
 
+    /// <summary>A completed saga's end with its output serialized straight into the payload; <paramref name="outputRange"/> is where the output lies.</summary>
+    internal static byte[] EncodeCompleted<T>(string definition, int version, T output, out Range outputRange)
+    {
+        var buffer = PayloadBuffer.Rent();
+        buffer.WriteByte(FormatVersion);
+        WriteEndHead(buffer, SagaState.Completed, definition, version, null, hasOutput: true);
+        var start = buffer.Length + 4;
+        buffer.WriteJson(output, SymphainyJson.Options);
+        outputRange = start..buffer.Length;
+        return buffer.ToArray();
+    }
+
     /// <summary>A completed step whose result is serialized straight into the payload (the hot path: no intermediate copy).</summary>
     internal static byte[] EncodeStep<T>(int index, string name, StepKind kind, T result)
     {
