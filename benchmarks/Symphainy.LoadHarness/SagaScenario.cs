@@ -94,6 +94,8 @@ internal sealed class SagaScenario : IScenario
         var goalLoad = rows.Single(r => r.Variant == "symphainy-inmemory-20k-per-s");
         yield return string.Create(CultureInfo.InvariantCulture, $"durable: {durable.OpsPerSecond:N0} sagas/s, p50 {durable.P50Micros / 1000:F2} ms, p99 {durable.P99Micros / 1000:F2} ms at {durable.Concurrency} in flight");
         yield return string.Create(CultureInfo.InvariantCulture, $"in-memory: {memory.OpsPerSecond:N0} sagas/s = {ceiling / memory.OpsPerSecond:F1}x below the bare channel ceiling ({ceiling:N0}/s)");
+        yield return string.Create(CultureInfo.InvariantCulture, $"goal in-memory >= 1/10 of the bare channel (same run): {Verdict(memory.OpsPerSecond * 10 >= ceiling)} (1/{ceiling / memory.OpsPerSecond:F1})");
+        yield return string.Create(CultureInfo.InvariantCulture, $"goal <= 2 KB (2,048 B) allocated per in-memory saga: {Verdict(memory.AllocatedBytesPerOp <= 2048)} ({memory.AllocatedBytesPerOp:N0} B, closed loop; stretch 1 KB)");
         yield return string.Create(CultureInfo.InvariantCulture, $"goal in-memory >= 40,000 sagas/s:            {Verdict(memory.OpsPerSecond >= 40_000)} ({memory.OpsPerSecond:N0})");
         yield return string.Create(CultureInfo.InvariantCulture, $"goal durable >= 20,000 sagas/s:              {Verdict(durable.OpsPerSecond >= 20_000)} ({durable.OpsPerSecond:N0})");
         yield return string.Create(CultureInfo.InvariantCulture, $"goal in-memory p99 < 5 ms at 20,000/s (half the 40k goal): {Verdict(goalLoad.P99Micros < 5_000)} (p99 {goalLoad.P99Micros / 1000:F2} ms)");
