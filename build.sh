@@ -3,6 +3,7 @@
 #   ./build.sh sample   runs the QuickStart sample on the embedded defaults
 #   ./build.sh test     installs what the tests need (if missing), then runs every test project
 #   ./build.sh bench    runs the benchmarks (Release, alone on the machine)
+#   ./build.sh api      refreshes every package's PublicAPI.Unshipped.txt after a deliberate public API change
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -78,8 +79,28 @@ case "$cmd" in
     shift
     dotnet run --project benchmarks/Symphainy.Benchmarks -c Release -- "$@"
     ;;
+  api)
+    need_dotnet
+    # Each package's PublicAPI.Unshipped.txt is listed anew by the analyzer's own code fix (RS0016): what is public
+    # now and not in PublicAPI.Shipped.txt. Starting from an empty list drops members that are gone, which the
+    # fix alone leaves behind; *REMOVED* lines (shipped members taken out on purpose) are kept. Shipped.txt is
+    # left alone: a shipped member that is gone without a *REMOVED* line still fails the build below (RS0017).
+    for project in $(find src -name '*.csproj' | sort); do
+      dir=$(dirname "$project")
+      echo "== $(basename "$project" .csproj)"
+      [ -f "$dir/PublicAPI.Shipped.txt" ] || echo '#nullable enable' > "$dir/PublicAPI.Shipped.txt"
+      removed=$(grep '^\*REMOVED\*' "$dir/PublicAPI.Unshipped.txt" 2>/dev/null || true)
+      { echo '#nullable enable'; [ -z "$removed" ] || echo "$removed"; } > "$dir/PublicAPI.Unshipped.txt"
+      dotnet format analyzers "$project" --diagnostics RS0016 --severity warn
+    done
+    for project in $(find src -name '*.csproj' | sort); do
+      dotnet build "$project" -c Release -m:1 -nologo -clp:ErrorsOnly || exit 1
+    done
+    git --no-pager diff --stat -- 'src/*/PublicAPI.*.txt' || true
+    echo "Review the diff: every line in it is a change to what the packages promise."
+    ;;
   *)
-    echo "usage: ./build.sh [sample|test|bench]" >&2
+    echo "usage: ./build.sh [sample|test|bench|api]" >&2
     exit 2
     ;;
 esac
