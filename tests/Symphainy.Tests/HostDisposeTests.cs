@@ -31,12 +31,16 @@ public sealed class HostDisposeTests : IDisposable
         return host;
     }
 
-    /// <summary>Opens sessions (each one a log record the projector turns into a graph node) until the log closes.</summary>
+    /// <summary>
+    /// Opens sessions (each one a log record the projector turns into a graph node) until the log closes, at most
+    /// 300 per writer: open sessions are restored at every start, so an unbounded stream would make each of the
+    /// thirty restarts slower than the last.
+    /// </summary>
     private async Task OpenSessionsUntilClosedAsync(ISessionRegistry sessions, CancellationToken stop)
     {
         try
         {
-            while (!stop.IsCancellationRequested)
+            for (var opened = 0; opened < 300 && !stop.IsCancellationRequested; opened++)
             {
                 await sessions.CreateAsync(_tenant, cancellationToken: stop);
             }
