@@ -38,16 +38,7 @@ public static class WalPayloadCodec
                 buffer.WriteInt32(intent.Version);
                 buffer.WriteBlob(intent.Input.Span);
                 WriteOptional(buffer, intent.IdempotencyKey);
-                var metadata = intent.Metadata;
-                buffer.WriteInt32(metadata?.Count ?? 0);
-                if (metadata is not null)
-                {
-                    foreach (var (name, text) in metadata)
-                    {
-                        buffer.WriteString(name);
-                        buffer.WriteString(text);
-                    }
-                }
+                WritePairs(buffer, intent.Metadata);
 
                 break;
             case SagaStartedPayload started:
@@ -116,12 +107,7 @@ public static class WalPayloadCodec
                 }
 
                 buffer.WriteInt64(session.Ttl.Ticks);
-                buffer.WriteInt32(session.Attributes.Count);
-                foreach (var (name, text) in session.Attributes)
-                {
-                    buffer.WriteString(name);
-                    buffer.WriteString(text);
-                }
+                WritePairs(buffer, session.Attributes);
 
                 break;
             default:
@@ -239,15 +225,7 @@ public static class WalPayloadCodec
         buffer.WriteJson(input);
         inputRange = start..buffer.Length;
         WriteOptional(buffer, key);
-        buffer.WriteInt32(metadata?.Count ?? 0);
-        if (metadata is not null)
-        {
-            foreach (var (name, value) in metadata)
-            {
-                buffer.WriteString(name);
-                buffer.WriteString(value);
-            }
-        }
+        WritePairs(buffer, metadata);
 
         return buffer.ToArray();
     }
@@ -305,6 +283,19 @@ public static class WalPayloadCodec
         buffer.WriteByte((byte)error.Kind);
         buffer.WriteString(error.Message);
         WriteOptional(buffer, error.Step);
+    }
+
+    private static void WritePairs(PayloadBuffer buffer, IReadOnlyDictionary<string, string>? pairs)
+    {
+        buffer.WriteInt32(pairs?.Count ?? 0);
+        if (pairs is not null)
+        {
+            foreach (var (name, value) in pairs)
+            {
+                buffer.WriteString(name);
+                buffer.WriteString(value);
+            }
+        }
     }
 
     private static void WriteOptional(PayloadBuffer buffer, string? value)
