@@ -9,13 +9,19 @@ namespace Symphainy.Wal;
 /// </summary>
 public sealed class InMemoryWriteAheadLog : IWriteAheadLog
 {
+    // Records live in fixed-size chunks: retention drops whole chunks (and clears the released part of the first),
+    // so nothing is moved, and dropped chunks are reused. A record object is built only when it is read.
+    private const int ChunkSize = 1024;
+    private const int PooledChunks = 4;
     private readonly Lock _gate = new();
-    // Entries, not WalRecord objects: a record is built only when it is read.
-    private readonly List<Stored> _records = [];
+    private readonly List<Stored[]> _chunks = [];
+    private readonly Stack<Stored[]> _free = new();
     private readonly CommitSignal _signal = new();
     private readonly TimeProvider _time;
     private readonly int _maxRecordBytes;
+    private long _chunkBase = 1;
     private long _firstPosition = 1;
+    private long _nextPosition = 1;
 
     /// <summary>Creates an empty log.</summary>
     /// <param name="time">The clock that stamps records.</param>
@@ -28,28 +34,10 @@ public sealed class InMemoryWriteAheadLog : IWriteAheadLog
     }
 
     /// <inheritdoc/>
-    public long NextPosition
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _firstPosition + _records.Count;
-            }
-        }
-    }
+    public long NextPosition => Interlocked.Read(ref _nextPosition);
 
     /// <inheritdoc/>
-    public long FirstPosition
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _firstPosition;
-            }
-        }
-    }
+    public long FirstPosition => Interlocked.Read(ref _firstPosition);
 
     /// <inheritdoc/>
     public ValueTask<long> AppendAsync(WalEntry entry, CancellationToken cancellationToken = default)
@@ -57,11 +45,20 @@ public sealed class InMemoryWriteAheadLog : IWriteAheadLog
         WalEntryValidation.Validate(entry, _maxRecordBytes);
         cancellationToken.ThrowIfCancellationRequested();
         var payload = entry.PayloadHandedOver ? entry.Payload : entry.Payload.ToArray();
+        var stored = new Stored(entry with { Payload = payload }, default);
         long position;
         lock (_gate)
         {
-            position = _firstPosition + _records.Count;
-            _records.Add(new Stored(entry with { Payload = payload }, _time.GetUtcNow()));
+            position = _nextPosition;
+            var offset = position - _chunkBase;
+            var chunk = (int)(offset / ChunkSize);
+            if (chunk == _chunks.Count)
+            {
+                _chunks.Add(_free.Count > 0 ? _free.Pop() : new Stored[ChunkSize]);
+            }
+
+            _chunks[chunk][offset % ChunkSize] = stored with { Timestamp = _time.GetUtcNow() };
+            Interlocked.Exchange(ref _nextPosition, position + 1);
         }
 
         _signal.Pulse();
@@ -82,9 +79,13 @@ public sealed class InMemoryWriteAheadLog : IWriteAheadLog
                     $"Position {fromPosition} was removed from the write-ahead log by a checkpoint; the first position kept is {_firstPosition}.");
             }
 
-            var skip = (int)Math.Min(fromPosition - _firstPosition, _records.Count);
-            snapshot = _records.GetRange(skip, _records.Count - skip).ToArray();
-            first = _firstPosition + skip;
+            first = Math.Min(fromPosition, _nextPosition);
+            snapshot = new Stored[_nextPosition - first];
+            for (var i = 0; i < snapshot.Length; i++)
+            {
+                var offset = first + i - _chunkBase;
+                snapshot[i] = _chunks[(int)(offset / ChunkSize)][offset % ChunkSize];
+            }
         }
 
         for (var i = 0; i < snapshot.Length; i++)
@@ -106,10 +107,29 @@ public sealed class InMemoryWriteAheadLog : IWriteAheadLog
     {
         lock (_gate)
         {
-            var removable = (int)Math.Clamp(position - _firstPosition, 0, _records.Count);
-            _records.RemoveRange(0, removable);
-            _firstPosition += removable;
-            return ValueTask.FromResult(_firstPosition);
+            var first = Math.Clamp(position, _firstPosition, _nextPosition);
+
+            // Release what is below the new first position: whole chunks go back to the pool, the rest is cleared.
+            while (_chunks.Count > 0 && _chunkBase + ChunkSize <= first)
+            {
+                var dropped = _chunks[0];
+                _chunks.RemoveAt(0);
+                _chunkBase += ChunkSize;
+                if (_free.Count < PooledChunks)
+                {
+                    Array.Clear(dropped);
+                    _free.Push(dropped);
+                }
+            }
+
+            if (_chunks.Count > 0 && first > _firstPosition)
+            {
+                var from = (int)Math.Max(0, _firstPosition - _chunkBase);
+                Array.Clear(_chunks[0], from, (int)(first - _chunkBase) - from);
+            }
+
+            Interlocked.Exchange(ref _firstPosition, first);
+            return ValueTask.FromResult(first);
         }
     }
 

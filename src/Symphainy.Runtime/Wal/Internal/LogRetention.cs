@@ -9,7 +9,7 @@ namespace Symphainy.Wal.Internal;
 internal sealed partial class LogRetention(IWriteAheadLog wal, IEnumerable<IWalRetentionHold> holds, ILogger<LogRetention> logger) : IWalRetention
 {
     /// <summary>How many sagas end between automatic checkpoints.</summary>
-    public const int CheckpointEvery = 1024;
+    public const int CheckpointEvery = 256;
 
     private readonly IWalRetentionHold[] _holds = holds.ToArray();
     private long _ended;
