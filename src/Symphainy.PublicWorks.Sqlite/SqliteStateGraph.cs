@@ -220,6 +220,36 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
     }
 
     /// <summary>
+    /// Writes the batch and the checkpoint in one transaction, so that after a crash the file holds both or neither.
+    /// When <paramref name="graph"/> is another graph, writes the batch there, then the checkpoint here.
+    /// </summary>
+    /// <param name="graph">This graph.</param>
+    /// <param name="batch">The nodes and edges.</param>
+    /// <param name="projection">The projection's name.</param>
+    /// <param name="position">The last log position the batch covers.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    public async ValueTask UpsertWithCheckpointAsync(IStateGraph graph, GraphBatch batch, string projection, long position, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(projection);
+        StateGraphValidation.Validate(batch);
+        if (!ReferenceEquals(graph, this))
+        {
+            await graph.UpsertAsync(batch, cancellationToken).ConfigureAwait(false);
+            await SetCheckpointAsync(projection, position, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await RunAsync(
+            () =>
+            {
+                _writer.Write(batch, (projection, position));
+                return true;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Closes the database once the operation in progress has finished (its statement is interrupted if it runs
     /// for more than 10 seconds). Calls after this fail with <see cref="ObjectDisposedException"/>. Blocks the
     /// calling thread while it waits; prefer <see cref="DisposeAsync"/>.
