@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Symphainy.Sagas;
 using Symphainy.Wal;
+using Symphainy.Wal.Records;
 
 namespace Symphainy.Benchmarks;
 
@@ -28,7 +29,7 @@ public class SagaReplayBenchmarks
     [Params(1_000)]
     public int Sagas { get; set; }
 
-    /// <summary>Writes the histories as the engine would (see <c>SagaRecords</c> and <c>IntentIntake</c>).</summary>
+    /// <summary>Writes the histories as the engine would: typed payloads through the log's codec.</summary>
     [GlobalSetup]
     public void Setup()
     {
@@ -43,12 +44,12 @@ public class SagaReplayBenchmarks
         }
 
         var name = ThreeStepSaga.Name;
-        var stages = new Func<int, (WalRecordKind, string)>[]
+        var stages = new Func<int, WalPayload>[]
         {
-            i => (WalRecordKind.IntentReceived, $$$"""{"t":"{{{name}}}","d":"{{{name}}}","v":1,"p":{"n":{{{i}}}}}"""),
-            _ => (WalRecordKind.SagaStarted, $$"""{"d":"{{name}}","v":1}"""),
-            _ => (WalRecordKind.StepCompleted, """{"i":0,"n":"one","k":"step","r":1}"""),
-            _ => (WalRecordKind.StepCompleted, """{"i":1,"n":"two","k":"step","r":2}"""),
+            i => new IntentReceivedPayload(name, name, 1, Encoding.UTF8.GetBytes($$"""{"n":{{i}}}""")),
+            _ => new SagaStartedPayload(name, 1),
+            _ => new StepCompletedPayload(0, "one", StepKind.Step, "1"u8.ToArray()),
+            _ => new StepCompletedPayload(1, "two", StepKind.Step, "2"u8.ToArray()),
         };
 
         // Interleaved in waves of 100 sagas, as concurrent sagas would write them.
@@ -58,8 +59,8 @@ public class SagaReplayBenchmarks
             {
                 for (var i = wave; i < Math.Min(wave + 100, Sagas); i++)
                 {
-                    var (kind, json) = stage(i);
-                    _entries.Add(new WalEntry(kind, _tenant, Encoding.UTF8.GetBytes(json), Saga: _sagas[i], Intent: intents[i]));
+                    var payload = stage(i);
+                    _entries.Add(new WalEntry(payload.Kind, _tenant, WalPayloadCodec.Encode(payload), Saga: _sagas[i], Intent: intents[i]));
                 }
             }
         }

@@ -4,8 +4,10 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Symphainy.Projection;
 using Symphainy.PublicWorks.Sqlite;
+using Symphainy.Sagas;
 using Symphainy.State;
 using Symphainy.Wal;
+using Symphainy.Wal.Records;
 
 namespace Symphainy.LoadHarness;
 
@@ -37,14 +39,14 @@ internal sealed class GraphScenario : IScenario
         for (var i = 0; i < sagas; i++)
         {
             var (session, intent, saga) = (ids.Next<SessionId>(), ids.Next<IntentId>(), ids.Next<SagaId>());
-            await wal.AppendAsync(new WalEntry(WalRecordKind.IntentReceived, tenant, Json(new { t = "bench.graph", d = "bench.graph", v = 1, p = new { n = i } }), session, saga, intent));
-            await wal.AppendAsync(new WalEntry(WalRecordKind.SagaStarted, tenant, Json(new { d = "bench.graph", v = 1 }), session, saga, intent));
+            await AppendAsync(wal, tenant, new IntentReceivedPayload("bench.graph", "bench.graph", 1, Json(new { n = i })), session, saga, intent);
+            await AppendAsync(wal, tenant, new SagaStartedPayload("bench.graph", 1), session, saga, intent);
             for (var step = 0; step < 3; step++)
             {
-                await wal.AppendAsync(new WalEntry(WalRecordKind.StepCompleted, tenant, Json(new { i = step, n = $"step{step}", k = "step", r = new { value = i * 10 + step } }), session, saga, intent));
+                await AppendAsync(wal, tenant, new StepCompletedPayload(step, $"step{step}", StepKind.Step, Json(new { value = i * 10 + step })), session, saga, intent);
             }
 
-            await wal.AppendAsync(new WalEntry(WalRecordKind.SagaEnded, tenant, Json(new { s = "Completed", d = "bench.graph", v = 1, o = new { total = i } }), session, saga, intent));
+            await AppendAsync(wal, tenant, new SagaEndedPayload(SagaState.Completed, "bench.graph", 1, Json(new { total = i })), session, saga, intent);
             facts.Add($"{saga}/fact/2");
         }
 
@@ -97,6 +99,10 @@ internal sealed class GraphScenario : IScenario
             return lineage.Count == 4 ? 0L : throw new InvalidOperationException($"expected 4 ancestors, got {lineage.Count}");
         });
     }
+
+    /// <summary>Appends a record as the Runtime writes it: the payload through the log's codec.</summary>
+    private static ValueTask<long> AppendAsync(InMemoryWriteAheadLog wal, TenantId tenant, WalPayload payload, SessionId session, SagaId saga, IntentId intent) =>
+        wal.AppendAsync(new WalEntry(payload.Kind, tenant, WalPayloadCodec.Encode(payload), session, saga, intent));
 
     private static byte[] Json(object value) => JsonSerializer.SerializeToUtf8Bytes(value);
 }

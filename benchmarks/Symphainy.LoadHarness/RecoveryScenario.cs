@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Symphainy.Hosting;
 using Symphainy.Sagas;
 using Symphainy.Wal;
+using Symphainy.Wal.Records;
 
 namespace Symphainy.LoadHarness;
 
@@ -112,15 +113,16 @@ internal sealed class RecoveryScenario : IScenario
 
     private static async Task WriteSagaAsync(FileWriteAheadLog log, TenantId tenant, IntentId intent, SagaId saga, int n, bool done)
     {
-        WalEntry Entry(WalRecordKind kind, object payload) => new(kind, tenant, JsonSerializer.SerializeToUtf8Bytes(payload), Saga: saga, Intent: intent);
-        await log.AppendAsync(Entry(WalRecordKind.IntentReceived, new { t = "bench.three_steps", d = "bench.three_steps", v = 1, p = new { value = $"s{n}" } }));
-        await log.AppendAsync(Entry(WalRecordKind.SagaStarted, new { d = "bench.three_steps", v = 1 }));
-        await log.AppendAsync(Entry(WalRecordKind.StepCompleted, new { i = 0, n = "one", k = "step", r = $"s{n}" }));
+        WalEntry Entry(WalPayload payload) => new(payload.Kind, tenant, WalPayloadCodec.Encode(payload), Saga: saga, Intent: intent);
+        var value = JsonSerializer.SerializeToUtf8Bytes($"s{n}");
+        await log.AppendAsync(Entry(new IntentReceivedPayload("bench.three_steps", "bench.three_steps", 1, JsonSerializer.SerializeToUtf8Bytes(new { value = $"s{n}" }))));
+        await log.AppendAsync(Entry(new SagaStartedPayload("bench.three_steps", 1)));
+        await log.AppendAsync(Entry(new StepCompletedPayload(0, "one", StepKind.Step, value)));
         if (done)
         {
-            await log.AppendAsync(Entry(WalRecordKind.StepCompleted, new { i = 1, n = "two", k = "step", r = $"s{n}" }));
-            await log.AppendAsync(Entry(WalRecordKind.StepCompleted, new { i = 2, n = "three", k = "step", r = $"s{n}" }));
-            await log.AppendAsync(Entry(WalRecordKind.SagaEnded, new { s = "Completed", d = "bench.three_steps", v = 1, o = $"s{n}" }));
+            await log.AppendAsync(Entry(new StepCompletedPayload(1, "two", StepKind.Step, value)));
+            await log.AppendAsync(Entry(new StepCompletedPayload(2, "three", StepKind.Step, value)));
+            await log.AppendAsync(Entry(new SagaEndedPayload(SagaState.Completed, "bench.three_steps", 1, value)));
         }
     }
 }

@@ -43,6 +43,7 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
     ];
 
     private readonly SqliteConnection _connection;
+    private readonly SqliteGraphWriter _writer;
 
     // Never disposed: a caller still waiting for it when the graph closes must get in, see the graph closed and
     // throw ObjectDisposedException, not hang on a disposed semaphore. It has no wait handle to release.
@@ -56,17 +57,19 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         Path = System.IO.Path.GetFullPath(path);
+        var timeout = busyTimeout ?? TimeSpan.FromSeconds(30);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = Path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
-            DefaultTimeout = (int)(busyTimeout ?? TimeSpan.FromSeconds(30)).TotalSeconds,
+            DefaultTimeout = (int)timeout.TotalSeconds,
         }.ToString());
         _connection.Open();
         Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;");
         Migrate();
+        _writer = new SqliteGraphWriter(_connection.Handle!, timeout);
     }
 
     /// <summary>The database file.</summary>
@@ -204,16 +207,47 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
             cancellationToken);
 
     /// <inheritdoc/>
-    public async ValueTask SetCheckpointAsync(string projection, long position, CancellationToken cancellationToken = default) =>
+    public async ValueTask SetCheckpointAsync(string projection, long position, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(projection);
         await RunAsync(
             () =>
             {
-                using var command = Command("INSERT INTO projection_checkpoints (name, position) VALUES ($name, $position) ON CONFLICT (name) DO UPDATE SET position = excluded.position", null);
-                command.Parameters.AddWithValue("$name", projection);
-                command.Parameters.AddWithValue("$position", position);
-                return command.ExecuteNonQuery();
+                _writer.WriteCheckpoint(projection, position);
+                return true;
             },
             cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes the batch and the checkpoint in one transaction, so that after a crash the file holds both or neither.
+    /// When <paramref name="graph"/> is another graph, writes the batch there, then the checkpoint here.
+    /// </summary>
+    /// <param name="graph">This graph.</param>
+    /// <param name="batch">The nodes and edges.</param>
+    /// <param name="projection">The projection's name.</param>
+    /// <param name="position">The last log position the batch covers.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    public async ValueTask UpsertWithCheckpointAsync(IStateGraph graph, GraphBatch batch, string projection, long position, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(projection);
+        StateGraphValidation.Validate(batch);
+        if (!ReferenceEquals(graph, this))
+        {
+            await graph.UpsertAsync(batch, cancellationToken).ConfigureAwait(false);
+            await SetCheckpointAsync(projection, position, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await RunAsync(
+            () =>
+            {
+                _writer.Write(batch, (projection, position));
+                return true;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Closes the database once the operation in progress has finished (its statement is interrupted if it runs
@@ -294,6 +328,7 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
     {
         try
         {
+            _writer.Dispose();
             _connection.Dispose();
         }
         finally
@@ -304,47 +339,7 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
 
     private bool Upsert(GraphBatch batch)
     {
-        using var transaction = _connection.BeginTransaction();
-        using (var node = Command("""
-            INSERT INTO nodes (tenant, id, kind, properties, updated_at) VALUES ($tenant, $id, $kind, $properties, $updated)
-            ON CONFLICT (tenant, id) DO UPDATE SET kind = excluded.kind, properties = excluded.properties, updated_at = excluded.updated_at
-            """, transaction))
-        {
-            var tenant = node.Parameters.Add("$tenant", SqliteType.Blob);
-            var id = node.Parameters.Add("$id", SqliteType.Text);
-            var kind = node.Parameters.Add("$kind", SqliteType.Integer);
-            var properties = node.Parameters.Add("$properties", SqliteType.Text);
-            var updated = node.Parameters.Add("$updated", SqliteType.Integer);
-            node.Prepare();
-            foreach (var item in batch.Nodes)
-            {
-                tenant.Value = Key(item.Tenant);
-                id.Value = item.Id;
-                kind.Value = (int)item.Kind;
-                properties.Value = item.Properties is { } p ? p.GetRawText() : DBNull.Value;
-                updated.Value = item.UpdatedAt.UtcTicks;
-                node.ExecuteNonQuery();
-            }
-        }
-
-        using (var edge = Command("INSERT OR IGNORE INTO edges (tenant, source, target, relation) VALUES ($tenant, $source, $target, $relation)", transaction))
-        {
-            var tenant = edge.Parameters.Add("$tenant", SqliteType.Blob);
-            var source = edge.Parameters.Add("$source", SqliteType.Text);
-            var target = edge.Parameters.Add("$target", SqliteType.Text);
-            var relation = edge.Parameters.Add("$relation", SqliteType.Text);
-            edge.Prepare();
-            foreach (var item in batch.Edges)
-            {
-                tenant.Value = Key(item.Tenant);
-                source.Value = item.From;
-                target.Value = item.To;
-                relation.Value = item.Relation;
-                edge.ExecuteNonQuery();
-            }
-        }
-
-        transaction.Commit();
+        _writer.Write(batch, null);
         return true;
     }
 

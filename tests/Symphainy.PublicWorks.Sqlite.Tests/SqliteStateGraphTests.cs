@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Symphainy.Projection;
 using Symphainy.State;
 
 namespace Symphainy.PublicWorks.Sqlite.Tests;
@@ -30,6 +31,32 @@ public sealed class SqliteStateGraphTests : IDisposable
         (await reopened.GetLineageAsync(_tenant, "b")).Single().NodeId.Should().Be("a");
         (await reopened.GetCheckpointAsync("wal-to-graph")).Should().Be(42);
         (await reopened.GetCheckpointAsync("other")).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_projected_batch_and_its_checkpoint_are_written_together()
+    {
+        using (var graph = new SqliteStateGraph(File))
+        {
+            IProjectionCheckpoints checkpoints = graph;
+            await checkpoints.UpsertWithCheckpointAsync(
+                graph,
+                new GraphBatch([new GraphNode(_tenant, "a", GraphNodeKind.Fact, JsonSerializer.SerializeToElement(new { x = 1 }), DateTimeOffset.UnixEpoch)], [new GraphEdge(_tenant, "a", "b", "led_to")]),
+                "wal-to-graph",
+                7);
+            await checkpoints.UpsertWithCheckpointAsync(graph, new GraphBatch([], []), "wal-to-graph", 9);
+
+            var elsewhere = new InMemoryStateGraph();
+            await checkpoints.UpsertWithCheckpointAsync(elsewhere, GraphBatch.Of(new GraphNode(_tenant, "c", GraphNodeKind.Fact, null, DateTimeOffset.UnixEpoch)), "other", 3);
+            (await elsewhere.GetNodeAsync(_tenant, "c")).Should().NotBeNull("a batch for another graph goes there");
+            (await graph.GetNodeAsync(_tenant, "c")).Should().BeNull();
+        }
+
+        using var reopened = new SqliteStateGraph(File);
+        (await reopened.GetNodeAsync(_tenant, "a"))!.Properties!.Value.GetRawText().Should().Be("""{"x":1}""");
+        (await reopened.GetEdgesAsync(_tenant, "a", EdgeDirection.Outgoing)).Should().ContainSingle();
+        (await reopened.GetCheckpointAsync("wal-to-graph")).Should().Be(9, "an empty batch still moves the checkpoint");
+        (await reopened.GetCheckpointAsync("other")).Should().Be(3);
     }
 
     [Fact]

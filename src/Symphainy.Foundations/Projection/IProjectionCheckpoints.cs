@@ -1,3 +1,5 @@
+using Symphainy.State;
+
 namespace Symphainy.Projection;
 
 /// <summary>
@@ -16,4 +18,27 @@ public interface IProjectionCheckpoints
     /// <param name="position">The last log position projected.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     ValueTask SetCheckpointAsync(string projection, long position, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes a projected batch to <paramref name="graph"/> (this store's graph) and records that
+    /// <paramref name="projection"/> got to <paramref name="position"/>. By default the batch first (when it has
+    /// anything in it), then the checkpoint: a crash in between projects the batch again, which upserts the same
+    /// nodes and edges. A store that keeps both in one database overrides this to write them in one transaction.
+    /// </summary>
+    /// <param name="graph">The graph the batch goes to: the object implementing this interface.</param>
+    /// <param name="batch">The nodes and edges.</param>
+    /// <param name="projection">The projection's name.</param>
+    /// <param name="position">The last log position the batch covers.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    async ValueTask UpsertWithCheckpointAsync(IStateGraph graph, GraphBatch batch, string projection, long position, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Nodes.Count > 0 || batch.Edges.Count > 0)
+        {
+            await graph.UpsertAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+
+        await SetCheckpointAsync(projection, position, cancellationToken).ConfigureAwait(false);
+    }
 }

@@ -21,7 +21,8 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
     /// <summary>The checkpoint name of this projection.</summary>
     public const string Name = "wal-to-graph";
 
-    private const int BatchSize = 1000;
+    /// <summary>The most log records written to the graph in one batch (one transaction).</summary>
+    private const int MaxBatchRecords = 4096;
     private readonly IWriteAheadLog _wal;
     private readonly IStateGraph _graph;
     private readonly TimeProvider _time;
@@ -147,20 +148,23 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
     private async Task ProjectAsync(long from, CancellationToken stopping)
     {
         await Task.Yield();
-        var nodes = new Dictionary<(TenantId, string), GraphNode>();
-        var edges = new List<GraphEdge>();
-        var pending = 0;
+        using var batch = new ProjectionBatch();
         long last = from - 1;
         try
         {
             await foreach (var record in _wal.SubscribeAsync(from, stopping).ConfigureAwait(false))
             {
-                WalGraphMapping.Map(record, nodes, edges);
+                WalGraphMapping.Map(record, batch);
+                batch.CountRecord();
                 last = record.Position;
-                if (++pending >= BatchSize || last >= _wal.NextPosition - 1)
+
+                // Written once caught up with the log, so a batch holds what arrived during the previous write: small
+                // when the log is quiet (the graph trails it closely), larger under load (fewer, cheaper writes per
+                // record), up to MaxBatchRecords.
+                if (batch.Records >= MaxBatchRecords || last >= _wal.NextPosition - 1)
                 {
-                    await FlushUntilWrittenAsync(nodes, edges, last, stopping).ConfigureAwait(false);
-                    pending = 0;
+                    await FlushUntilWrittenAsync(batch.Build(), last, stopping).ConfigureAwait(false);
+                    batch.Clear();
                 }
             }
         }
@@ -173,12 +177,12 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
             LogFailed(_logger, e, last);
         }
 
-        if (pending > 0)
+        if (batch.Records > 0)
         {
             // The last write, on stop (or after a failed read): one attempt, for the records already read.
             try
             {
-                await FlushAsync(nodes, edges, last, CancellationToken.None).ConfigureAwait(false);
+                await FlushAsync(batch.Build(), last, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -188,14 +192,14 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
     }
 
     /// <summary>Writes a batch, retrying with a growing delay until it is written or the projection stops.</summary>
-    private async Task FlushUntilWrittenAsync(Dictionary<(TenantId, string), GraphNode> nodes, List<GraphEdge> edges, long position, CancellationToken stopping)
+    private async Task FlushUntilWrittenAsync(GraphBatch batch, long position, CancellationToken stopping)
     {
         var delay = FirstRetryDelay;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await FlushAsync(nodes, edges, position, stopping).ConfigureAwait(false);
+                await FlushAsync(batch, position, stopping).ConfigureAwait(false);
                 if (attempt > 1)
                 {
                     LogWriteRecovered(_logger, position, attempt);
@@ -214,21 +218,19 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
     }
 #pragma warning restore CA1031
 
-    private async Task FlushAsync(Dictionary<(TenantId, string), GraphNode> nodes, List<GraphEdge> edges, long position, CancellationToken cancellationToken)
+    private async Task FlushAsync(GraphBatch batch, long position, CancellationToken cancellationToken)
     {
-        if (nodes.Count > 0 || edges.Count > 0)
-        {
-            await _graph.UpsertAsync(new GraphBatch(nodes.Values.ToArray(), edges.ToArray()), cancellationToken).ConfigureAwait(false);
-        }
-
-        // After the batch: a crash in between re-projects it, which upserts the same nodes and edges again.
         if (_graph is IProjectionCheckpoints checkpoints)
         {
-            await checkpoints.SetCheckpointAsync(Name, position, cancellationToken).ConfigureAwait(false);
+            // Together, in one transaction where the graph can; otherwise the batch first: a crash in between
+            // re-projects it, which upserts the same nodes and edges again.
+            await checkpoints.UpsertWithCheckpointAsync(_graph, batch, Name, position, cancellationToken).ConfigureAwait(false);
+        }
+        else if (batch.Nodes.Count > 0 || batch.Edges.Count > 0)
+        {
+            await _graph.UpsertAsync(batch, cancellationToken).ConfigureAwait(false);
         }
 
-        nodes.Clear();
-        edges.Clear();
         Interlocked.Exchange(ref _projected, position);
         lock (_gate)
         {

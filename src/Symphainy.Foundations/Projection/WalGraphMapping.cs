@@ -13,80 +13,152 @@ namespace Symphainy.Projection;
 /// <see cref="ExecutionGraph"/> and <see cref="SagaNodeProperties"/>, which the Runtime reads ended sagas back
 /// through. A node's time is its record's time, so a rebuild gives the same graph.
 /// </summary>
+/// <remarks>
+/// Properties are written straight to the batch's JSON writer, with the names and order the anonymous objects of
+/// earlier versions had; JSON values from the log (step results, outputs) are checked, then copied as they are.
+/// </remarks>
 internal static class WalGraphMapping
 {
-    /// <summary>Adds the nodes and edges of <paramref name="record"/> to <paramref name="nodes"/> and <paramref name="edges"/>.</summary>
+    /// <summary>Adds the nodes and edges of <paramref name="record"/> to <paramref name="batch"/>.</summary>
     /// <param name="record">A log record.</param>
-    /// <param name="nodes">Nodes to upsert; a later node with the same id replaces an earlier one.</param>
-    /// <param name="edges">Edges to upsert.</param>
-    public static void Map(WalRecord record, IDictionary<(TenantId, string), GraphNode> nodes, ICollection<GraphEdge> edges)
+    /// <param name="batch">The batch; a later node with the same id replaces an earlier one.</param>
+    /// <exception cref="SymphainyException">The record's payload cannot be decoded.</exception>
+    /// <exception cref="JsonException">A JSON value in the record is not valid JSON.</exception>
+    public static void Map(WalRecord record, ProjectionBatch batch)
     {
         ArgumentNullException.ThrowIfNull(record);
-        ArgumentNullException.ThrowIfNull(nodes);
-        ArgumentNullException.ThrowIfNull(edges);
+        ArgumentNullException.ThrowIfNull(batch);
         var tenant = record.Tenant;
         var at = record.Timestamp;
-        void Node(string id, GraphNodeKind kind, JsonElement properties) => nodes[(tenant, id)] = new GraphNode(tenant, id, kind, properties, at);
-        void Edge(string from, string to, string relation) => edges.Add(new GraphEdge(tenant, from, to, relation));
-
-        var saga = record.Saga;
+        Utf8JsonWriter json;
         switch (WalPayloadCodec.Decode(record))
         {
             case SessionPayload session when record.Session is { } id:
-                Node(id.ToString(), GraphNodeKind.Session, Properties(new { state = session.EndedAt is null ? "open" : "ended", position = record.Position }));
+                json = batch.Properties();
+                json.WriteStartObject();
+                json.WriteString("state"u8, session.EndedAt is null ? "open"u8 : "ended"u8);
+                json.WriteNumber("position"u8, record.Position);
+                json.WriteEndObject();
+                batch.Node(tenant, id.ToString(), GraphNodeKind.Session, at);
                 break;
             case IntentReceivedPayload intent when record.Intent is { } intentId:
-                Node(intentId.ToString(), GraphNodeKind.Intent, Properties(new { type = intent.IntentType, definition = intent.Definition, version = intent.Version, position = record.Position }));
+                var intentNode = intentId.ToString();
+                json = batch.Properties();
+                json.WriteStartObject();
+                json.WriteString("type"u8, intent.IntentType);
+                json.WriteString("definition"u8, intent.Definition);
+                json.WriteNumber("version"u8, intent.Version);
+                json.WriteNumber("position"u8, record.Position);
+                json.WriteEndObject();
+                batch.Node(tenant, intentNode, GraphNodeKind.Intent, at);
                 if (record.Session is { } from)
                 {
-                    Edge(from.ToString(), intentId.ToString(), "submitted");
+                    batch.Edge(tenant, from.ToString(), intentNode, "submitted");
                 }
 
-                if (saga is { } startedSaga)
+                if (record.Saga is { } startedSaga)
                 {
-                    Edge(intentId.ToString(), ExecutionGraph.SagaNode(startedSaga), "started");
+                    batch.Edge(tenant, intentNode, ExecutionGraph.SagaNode(startedSaga), "started");
                 }
 
                 break;
-            case SagaStartedPayload started when saga is { } id:
-                Node(ExecutionGraph.SagaNode(id), GraphNodeKind.Saga, new SagaNodeProperties(started.Definition, started.Version, SagaState.Running).ToJson());
+            case SagaStartedPayload started when record.Saga is { } id:
+                new SagaNodeProperties(started.Definition, started.Version, SagaState.Running).WriteTo(batch.Properties());
+                batch.Node(tenant, ExecutionGraph.SagaNode(id), GraphNodeKind.Saga, at);
                 break;
-            case StepCompletedPayload step when saga is { } id:
+            case StepCompletedPayload step when record.Saga is { } id:
+                var sagaNode = ExecutionGraph.SagaNode(id);
                 var stepNode = ExecutionGraph.StepNode(id, step.Index);
-                Node(stepNode, GraphNodeKind.Step, Properties(new { name = step.Name, kind = step.StepKind.ToString().ToLowerInvariant(), index = step.Index, state = "completed" }));
-                Edge(ExecutionGraph.SagaNode(id), stepNode, "ran");
-                if (step.Result is { } result)
+                var result = step.Result is { } value ? ValidJson(value.Span) : default;
+                json = batch.Properties();
+                json.WriteStartObject();
+                json.WriteString("name"u8, step.Name);
+                json.WriteString("kind"u8, StepKindName(step.StepKind));
+                json.WriteNumber("index"u8, step.Index);
+                json.WriteString("state"u8, "completed"u8);
+                json.WriteEndObject();
+                batch.Node(tenant, stepNode, GraphNodeKind.Step, at);
+                batch.Edge(tenant, sagaNode, stepNode, "ran");
+                if (step.Result is not null)
                 {
                     var agent = step.StepKind == StepKind.Agent;
                     var produced = ExecutionGraph.ProducedNode(id, step.Index, agent);
-                    Node(produced, agent ? GraphNodeKind.Artifact : GraphNodeKind.Fact, Properties(new { step = step.Name, value = Json(result) }));
-                    Edge(stepNode, produced, "produced");
+                    json = batch.Properties();
+                    json.WriteStartObject();
+                    json.WriteString("step"u8, step.Name);
+                    json.WritePropertyName("value"u8);
+                    json.WriteRawValue(result, skipInputValidation: true);
+                    json.WriteEndObject();
+                    batch.Node(tenant, produced, agent ? GraphNodeKind.Artifact : GraphNodeKind.Fact, at);
+                    batch.Edge(tenant, stepNode, produced, "produced");
                 }
 
                 break;
-            case StepFailedPayload failed when saga is { } id:
+            case StepFailedPayload failed when record.Saga is { } id:
                 var failedNode = ExecutionGraph.StepNode(id, failed.Index);
-                Node(failedNode, GraphNodeKind.Step, Properties(new { name = failed.Name, index = failed.Index, state = "failed", attempts = failed.Attempt, code = failed.Error.Code, message = failed.Error.Message }));
-                Edge(ExecutionGraph.SagaNode(id), failedNode, "ran");
+                json = batch.Properties();
+                json.WriteStartObject();
+                json.WriteString("name"u8, failed.Name);
+                json.WriteNumber("index"u8, failed.Index);
+                json.WriteString("state"u8, "failed"u8);
+                json.WriteNumber("attempts"u8, failed.Attempt);
+                json.WriteString("code"u8, failed.Error.Code);
+                json.WriteString("message"u8, failed.Error.Message);
+                json.WriteEndObject();
+                batch.Node(tenant, failedNode, GraphNodeKind.Step, at);
+                batch.Edge(tenant, ExecutionGraph.SagaNode(id), failedNode, "ran");
                 break;
-            case SagaEndedPayload ended when saga is { } id:
+            case SagaEndedPayload ended when record.Saga is { } id:
+                var endedNode = ExecutionGraph.SagaNode(id);
+                var output = ended.Output is { } bytes ? ValidJson(bytes.Span) : default;
                 var error = ended.Error;
-                Node(ExecutionGraph.SagaNode(id), GraphNodeKind.Saga, new SagaNodeProperties(ended.Definition, ended.Version, ended.State, error?.Code, error?.Kind, error?.Message, error?.Step).ToJson());
-                if (ended.Output is { } output)
+                new SagaNodeProperties(ended.Definition, ended.Version, ended.State, error?.Code, error?.Kind, error?.Message, error?.Step).WriteTo(batch.Properties());
+                batch.Node(tenant, endedNode, GraphNodeKind.Saga, at);
+                if (ended.Output is not null)
                 {
-                    Node(ExecutionGraph.OutputNode(id), GraphNodeKind.Artifact, Properties(new { value = Json(output) }));
-                    Edge(ExecutionGraph.SagaNode(id), ExecutionGraph.OutputNode(id), "produced");
+                    var outputNode = ExecutionGraph.OutputNode(id);
+                    json = batch.Properties();
+                    json.WriteStartObject();
+                    json.WritePropertyName("value"u8);
+                    json.WriteRawValue(output, skipInputValidation: true);
+                    json.WriteEndObject();
+                    batch.Node(tenant, outputNode, GraphNodeKind.Artifact, at);
+                    batch.Edge(tenant, endedNode, outputNode, "produced");
                 }
 
                 break;
         }
     }
 
-    private static JsonElement Properties<T>(T value) => JsonSerializer.SerializeToElement(value);
-
-    private static JsonElement Json(ReadOnlyMemory<byte> utf8)
+    /// <summary>The kind's name in lower case, as stored on step nodes.</summary>
+    private static string StepKindName(StepKind kind) => kind switch
     {
-        using var document = JsonDocument.Parse(utf8);
-        return document.RootElement.Clone();
+        StepKind.Step => "step",
+        StepKind.Agent => "agent",
+        StepKind.Timer => "timer",
+        StepKind.Wait => "wait",
+        StepKind.Compensation => "compensation",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>
+    /// Checks that <paramref name="utf8"/> is one JSON value, as parsing it would, before anything of its node is
+    /// written: a bad value fails the record without leaving half a node in the batch.
+    /// </summary>
+    private static ReadOnlySpan<byte> ValidJson(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8);
+        if (!reader.Read())
+        {
+            throw new JsonException("A JSON value in the log record is empty.");
+        }
+
+        reader.Skip();
+        if (reader.Read())
+        {
+            throw new JsonException("A JSON value in the log record is followed by more data.");
+        }
+
+        return utf8;
     }
 }

@@ -53,6 +53,10 @@ public sealed record SagaNodeProperties(
     /// <summary>The properties as the JSON stored on the node.</summary>
     public JsonElement ToJson() => JsonSerializer.SerializeToElement(this, Options);
 
+    /// <summary>Writes the properties as the JSON stored on the node (what <see cref="ToJson"/> returns) to <paramref name="writer"/>.</summary>
+    /// <param name="writer">Where the JSON goes, for writers that build many nodes' properties in one buffer.</param>
+    public void WriteTo(Utf8JsonWriter writer) => JsonSerializer.Serialize(writer, this, Options);
+
     /// <summary>Reads the properties of a saga node; null when they are not a saga node's.</summary>
     /// <param name="properties">A node's properties.</param>
     public static SagaNodeProperties? FromJson(JsonElement? properties)

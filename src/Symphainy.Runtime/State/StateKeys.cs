@@ -11,7 +11,7 @@ public static class StateKeys
     /// <param name="what">What it is, for the message ("key", "node id", "lease resource").</param>
     public static void Validate(string? key, string what = "key")
     {
-        if (string.IsNullOrEmpty(key) || key.Length > MaxLength || key.Any(char.IsControl))
+        if (string.IsNullOrEmpty(key) || key.Length > MaxLength || HasControlCharacter(key))
         {
             var shown = key is null ? "null" : key.Length > 40 ? $"'{key[..40]}...' ({key.Length} characters)" : $"'{key}'";
             throw new SymphainyException(
@@ -19,6 +19,11 @@ public static class StateKeys
                 $"{shown} is not a valid {what}: use 1 to {MaxLength} characters without control characters.");
         }
     }
+
+    // The characters char.IsControl accepts (U+0000 to U+001F and U+007F to U+009F), searched vectorized: the
+    // projector validates every node id and edge it writes, thousands a second.
+    private static bool HasControlCharacter(string key) =>
+        key.AsSpan().ContainsAnyInRange('\u0000', '\u001F') || key.AsSpan().ContainsAnyInRange('\u007F', '\u009F');
 
     /// <summary>Throws <c>state.invalid_argument</c> unless <paramref name="duration"/> is positive.</summary>
     /// <param name="duration">A TTL or lease duration.</param>
