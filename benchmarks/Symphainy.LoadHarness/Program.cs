@@ -31,7 +31,7 @@ if (options.ShowHelp || unknown.Count > 0)
     Console.Error.WriteLine("scenarios:");
     foreach (var scenario in Scenarios.All)
     {
-        Console.Error.WriteLine($"  {scenario.Name,-8} {scenario.Description}");
+        Console.Error.WriteLine($"  {scenario.Name,-10} {scenario.Description}");
     }
 
     return options.ShowHelp && unknown.Count == 0 ? 0 : 2;

@@ -24,7 +24,11 @@ internal sealed class SqliteGraphWriter : IDisposable
 
     private const string SetCheckpoint = "INSERT INTO projection_checkpoints (name, position) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET position = excluded.position";
 
+    /// <summary>A row's and its index entry's bytes beyond their text: the tenant twice, numbers, cell headers.</summary>
+    private const int RowOverhead = 64;
+
     private readonly sqlite3 _db;
+    private readonly SqliteCheckpointer _checkpointer;
     private readonly sqlite3_stmt _begin;
     private readonly sqlite3_stmt _commit;
     private readonly sqlite3_stmt _rollback;
@@ -38,9 +42,11 @@ internal sealed class SqliteGraphWriter : IDisposable
     /// <summary>Prepares the statements on an open connection whose schema is migrated.</summary>
     /// <param name="db">The connection.</param>
     /// <param name="busyTimeout">How long a write waits for another connection's lock (SQLite's busy handler waits).</param>
-    public SqliteGraphWriter(sqlite3 db, TimeSpan busyTimeout)
+    /// <param name="checkpointer">Told what each write wrote, so that it copies the log into the file in time.</param>
+    public SqliteGraphWriter(sqlite3 db, TimeSpan busyTimeout, SqliteCheckpointer checkpointer)
     {
         _db = db;
+        _checkpointer = checkpointer;
         Check(raw.sqlite3_busy_timeout(db, (int)Math.Min(int.MaxValue, busyTimeout.TotalMilliseconds)));
         _begin = Prepare("BEGIN IMMEDIATE");
         _commit = Prepare("COMMIT");
@@ -53,9 +59,12 @@ internal sealed class SqliteGraphWriter : IDisposable
     /// <summary>Writes a validated batch, and the checkpoint when <paramref name="checkpoint"/> names one, in one transaction.</summary>
     public void Write(GraphBatch batch, (string Name, long Position)? checkpoint)
     {
+        _checkpointer.ResetIfLong(_db);
         Run(_begin);
         try
         {
+            // What the rows and their index entries take, roughly: for the checkpointer's pacing only.
+            long bytes = 0;
             Span<byte> tenant = stackalloc byte[16];
             foreach (var node in batch.Nodes)
             {
@@ -66,6 +75,7 @@ internal sealed class SqliteGraphWriter : IDisposable
                 Check(node.Properties is { } properties ? raw.sqlite3_bind_text(_node, 4, JsonMarshal.GetRawUtf8Value(properties)) : raw.sqlite3_bind_null(_node, 4));
                 Check(raw.sqlite3_bind_int64(_node, 5, node.UpdatedAt.UtcTicks));
                 Run(_node);
+                bytes += RowOverhead + (2 * node.Id.Length) + (node.Properties is { } written ? JsonMarshal.GetRawUtf8Value(written).Length : 0);
             }
 
             foreach (var edge in batch.Edges)
@@ -76,6 +86,7 @@ internal sealed class SqliteGraphWriter : IDisposable
                 BindText(_edge, 3, edge.To);
                 BindText(_edge, 4, edge.Relation);
                 Run(_edge);
+                bytes += RowOverhead + (2 * (edge.From.Length + edge.To.Length + edge.Relation.Length));
             }
 
             if (checkpoint is var (name, position))
@@ -86,6 +97,7 @@ internal sealed class SqliteGraphWriter : IDisposable
             }
 
             Run(_commit);
+            _checkpointer.Written(bytes);
         }
         catch
         {
@@ -103,6 +115,7 @@ internal sealed class SqliteGraphWriter : IDisposable
         BindText(_checkpoint, 1, name);
         Check(raw.sqlite3_bind_int64(_checkpoint, 2, position));
         Run(_checkpoint);
+        _checkpointer.Written(RowOverhead);
     }
 
     /// <summary>Finalizes the statements; the connection can close afterwards.</summary>

@@ -42,7 +42,11 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
         """,
     ];
 
+    /// <summary>The page cache of the graph's connection, in KiB.</summary>
+    private const int CacheKibibytes = 16 * 1024;
+
     private readonly SqliteConnection _connection;
+    private readonly SqliteCheckpointer _checkpointer;
     private readonly SqliteGraphWriter _writer;
 
     // Never disposed: a caller still waiting for it when the graph closes must get in, see the graph closed and
@@ -59,17 +63,22 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
         Path = System.IO.Path.GetFullPath(path);
         var timeout = busyTimeout ?? TimeSpan.FromSeconds(30);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        var connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
             DefaultTimeout = (int)timeout.TotalSeconds,
-        }.ToString());
+        }.ToString();
+        _connection = new SqliteConnection(connectionString);
         _connection.Open();
-        Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;");
+
+        // Checkpoints run on the checkpointer's connection, not in the commits of this one (SqliteCheckpointer). The
+        // cache holds a projector's batch of new pages (SQLite's default of 2 MB spilled them mid-transaction).
+        Execute($"PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -{CacheKibibytes};");
         Migrate();
-        _writer = new SqliteGraphWriter(_connection.Handle!, timeout);
+        _checkpointer = new SqliteCheckpointer(connectionString);
+        _writer = new SqliteGraphWriter(_connection.Handle!, timeout, _checkpointer);
     }
 
     /// <summary>The database file.</summary>
@@ -328,6 +337,9 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
     {
         try
         {
+            // The checkpointer first (it waits for its checkpoint in progress); the last connection to close
+            // then copies what is left of the log into the file.
+            _checkpointer.Dispose();
             _writer.Dispose();
             _connection.Dispose();
         }

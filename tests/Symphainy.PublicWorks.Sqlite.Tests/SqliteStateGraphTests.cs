@@ -60,6 +60,31 @@ public sealed class SqliteStateGraphTests : IDisposable
     }
 
     [Fact]
+    public async Task Written_pages_reach_the_database_file_while_the_graph_is_open()
+    {
+        using var graph = new SqliteStateGraph(File);
+        var properties = JsonSerializer.SerializeToElement(new { text = new string('x', 500) });
+        for (var batch = 0; batch < 20; batch++)
+        {
+            await graph.UpsertAsync(new GraphBatch(
+                [.. Enumerable.Range(0, 1000).Select(i => new GraphNode(_tenant, $"node/{batch}/{i}", GraphNodeKind.Fact, properties, DateTimeOffset.UnixEpoch))],
+                []));
+        }
+
+        // About 10 MB of nodes. Checkpoints run in the background, on their own connection: wait (boundedly) for
+        // them to land; SQLite's automatic checkpoint is off, and the last one, on close, has not run.
+        var file = new FileInfo(File);
+        for (var i = 0; i < 400 && file.Length < 4_000_000; i++)
+        {
+            await Task.Delay(50);
+            file.Refresh();
+        }
+
+        file.Length.Should().BeGreaterThan(4_000_000, "the log was copied into the file without waiting for the graph to close");
+        (await graph.QueryNodesAsync(_tenant, GraphNodeKind.Fact, 10_000)).Should().HaveCount(10_000);
+    }
+
+    [Fact]
     public void The_file_uses_the_wal_journal_and_records_its_schema_version()
     {
         using (new SqliteStateGraph(File))

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Symphainy.State;
@@ -150,6 +151,12 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
         await Task.Yield();
         using var batch = new ProjectionBatch();
         long last = from - 1;
+
+        // Batches are written by a loop of their own while the next one is read and mapped: one waiting, one being
+        // written, in log order. The writing loop takes the next batch as soon as it has written one, without waiting
+        // for this loop to be scheduled again.
+        var batches = Channel.CreateBounded<(GraphBatch Batch, long Last)>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+        var writing = WriteBatchesAsync(batches.Reader, stopping);
         try
         {
             await foreach (var record in _wal.SubscribeAsync(from, stopping).ConfigureAwait(false))
@@ -158,12 +165,12 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
                 batch.CountRecord();
                 last = record.Position;
 
-                // Written once caught up with the log, so a batch holds what arrived during the previous write: small
-                // when the log is quiet (the graph trails it closely), larger under load (fewer, cheaper writes per
-                // record), up to MaxBatchRecords.
+                // Handed over once caught up with the log, or once full: a batch holds what arrived while the previous
+                // one was written, few records when the log is quiet (the graph trails it closely), more under load
+                // (fewer, cheaper transactions per record), up to MaxBatchRecords.
                 if (batch.Records >= MaxBatchRecords || last >= _wal.NextPosition - 1)
                 {
-                    await FlushUntilWrittenAsync(batch.Build(), last, stopping).ConfigureAwait(false);
+                    await batches.Writer.WriteAsync((batch.Build(), last), stopping).ConfigureAwait(false);
                     batch.Clear();
                 }
             }
@@ -179,15 +186,51 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
 
         if (batch.Records > 0)
         {
-            // The last write, on stop (or after a failed read): one attempt, for the records already read.
-            try
+            await batches.Writer.WriteAsync((batch.Build(), last), CancellationToken.None).ConfigureAwait(false);
+        }
+
+        batches.Writer.Complete();
+        await writing.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes the batches in order, each retried until written; once the projection stops, what is left gets one
+    /// last attempt each, in order, up to the first that fails (a later checkpoint must not pass unwritten records).
+    /// </summary>
+    private async Task WriteBatchesAsync(ChannelReader<(GraphBatch Batch, long Last)> batches, CancellationToken stopping)
+    {
+        await Task.Yield();
+        var failed = false;
+        await foreach (var (batch, last) in batches.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            if (!stopping.IsCancellationRequested)
             {
-                await FlushAsync(batch.Build(), last, CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    await FlushUntilWrittenAsync(batch, last, stopping).ConfigureAwait(false);
+                    continue;
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                }
             }
-            catch (Exception e)
-            {
-                LogLastWriteFailed(_logger, e, ProjectedPosition + 1, last);
-            }
+
+            failed = failed || !await LastWriteAsync(batch, last).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One attempt, as the projection stops; a failure is logged and those records are projected on the next start.</summary>
+    private async Task<bool> LastWriteAsync(GraphBatch batch, long position)
+    {
+        try
+        {
+            await FlushAsync(batch, position, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e)
+        {
+            LogLastWriteFailed(_logger, e, ProjectedPosition + 1, position);
+            return false;
         }
     }
 
