@@ -23,7 +23,7 @@ public sealed class SagaScheduler
     {
         ArgumentNullException.ThrowIfNull(options);
         var parallelism = options.Value.Sagas.MaxParallelism is > 0 and var p ? p : Environment.ProcessorCount;
-        Scheduler = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, parallelism).ConcurrentScheduler;
+        Scheduler = new Internal.BoundedTaskScheduler(parallelism);
     }
 
     /// <summary>The scheduler.</summary>

@@ -22,6 +22,7 @@ public sealed class InMemoryWriteAheadLog : IWriteAheadLog
     private long _chunkBase = 1;
     private long _firstPosition = 1;
     private long _nextPosition = 1;
+    private DateTimeOffset _lastTimestamp;
 
     /// <summary>Creates an empty log.</summary>
     /// <param name="time">The clock that stamps records.</param>
@@ -44,8 +45,11 @@ public sealed class InMemoryWriteAheadLog : IWriteAheadLog
     {
         WalEntryValidation.Validate(entry, _maxRecordBytes);
         cancellationToken.ThrowIfCancellationRequested();
-        var payload = entry.PayloadHandedOver ? entry.Payload : entry.Payload.ToArray();
-        var stored = new Stored(entry with { Payload = payload }, default);
+        var stored = entry.PayloadHandedOver ? entry : entry with { Payload = entry.Payload.ToArray() };
+
+        // Everything that can be done outside the lock is: under load on few cores a holder that is preempted
+        // makes every other writer wait, so the critical section is a position, a slot and a timestamp kept in order.
+        var now = _time.GetUtcNow();
         long position;
         lock (_gate)
         {
@@ -57,8 +61,14 @@ public sealed class InMemoryWriteAheadLog : IWriteAheadLog
                 _chunks.Add(_free.Count > 0 ? _free.Pop() : new Stored[ChunkSize]);
             }
 
-            _chunks[chunk][offset % ChunkSize] = stored with { Timestamp = _time.GetUtcNow() };
-            Interlocked.Exchange(ref _nextPosition, position + 1);
+            if (now < _lastTimestamp)
+            {
+                now = _lastTimestamp;
+            }
+
+            _lastTimestamp = now;
+            _chunks[chunk][offset % ChunkSize] = new Stored(stored, now);
+            Volatile.Write(ref _nextPosition, position + 1);
         }
 
         _signal.Pulse();

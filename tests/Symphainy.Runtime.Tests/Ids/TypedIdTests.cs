@@ -44,6 +44,35 @@ public sealed class TypedIdTests
     }
 
     [Fact]
+    public void Ids_created_on_many_threads_at_once_are_unique_and_increase_on_each_thread()
+    {
+        // A frozen clock puts every id in one millisecond, so the counter carries into the next ones: the hardest
+        // case for the lock-free update of the shared counter.
+        var generator = new IdGenerator(new FakeTimeProvider(_time.GetUtcNow()), SystemRandomSource.Instance);
+        const int Threads = 4;
+        const int PerThread = 25_000;
+        var perThread = new Guid[Threads][];
+        using var start = new Barrier(Threads);
+        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, t =>
+        {
+            var ids = perThread[t] = new Guid[PerThread];
+            start.SignalAndWait();
+            for (var i = 0; i < PerThread; i++)
+            {
+                ids[i] = generator.NextGuid();
+            }
+        });
+
+        foreach (var ids in perThread)
+        {
+            ids.Should().BeInAscendingOrder(Comparer<Guid>.Create((a, b) => a.CompareTo(b)));
+            ids.Should().OnlyContain(id => id.Version == 7 && id.Variant >= 8 && id.Variant <= 0xB);
+        }
+
+        perThread.SelectMany(ids => ids).Distinct().Should().HaveCount(Threads * PerThread);
+    }
+
+    [Fact]
     public void Id_carries_the_clock_time_and_version_7()
     {
         var generator = new IdGenerator(_time, new SeededRandomSource(3));
