@@ -104,8 +104,20 @@ internal sealed class SagaScenario : IScenario
 
     private static string Verdict(bool met) => met ? "PASS" : "MISS";
 
-    private static void Report(ResultRow row) =>
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  measured {row.Variant,-30} {row.OpsPerSecond,12:N0} ops/s p99 {row.P99Micros,9:F0} us"));
+    private (TimeSpan Pause, int Gen0, int Gen1, int Gen2, long Ticks) _gcBefore = Collections();
+
+    /// <summary>Prints the row with what the garbage collector did since the previous one (the p99's usual cause).</summary>
+    private void Report(ResultRow row)
+    {
+        var now = Collections();
+        var share = (now.Pause - _gcBefore.Pause).TotalMilliseconds / TimeSpan.FromTicks(Stopwatch.GetElapsedTime(_gcBefore.Ticks, now.Ticks).Ticks).TotalMilliseconds;
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  measured {row.Variant,-30} {row.OpsPerSecond,12:N0} ops/s p99 {row.P99Micros,9:F0} us; GC paused {share:P1} of the time, {now.Gen0 - _gcBefore.Gen0}/{now.Gen1 - _gcBefore.Gen1}/{now.Gen2 - _gcBefore.Gen2} gen0/1/2 collections"));
+        _gcBefore = Collections();
+    }
+
+    private static (TimeSpan Pause, int Gen0, int Gen1, int Gen2, long Ticks) Collections() =>
+        (GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), Stopwatch.GetTimestamp());
 
     private static async Task<IHost> StartHostAsync(string directory, bool durable)
     {

@@ -11,8 +11,11 @@ internal interface ISagaLauncher
     /// <summary>Completes when recovery finished (idempotency keys and sessions restored).</summary>
     Task Ready { get; }
 
-    /// <summary>Starts the saga of an intent whose <c>IntentReceived</c> record is durable at <paramref name="position"/>.</summary>
-    void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, ReadOnlyMemory<byte> input, long position);
+    /// <summary>
+    /// Starts the saga of an intent whose <c>IntentReceived</c> record is durable at <paramref name="position"/>;
+    /// <paramref name="boundInput"/> is its input as intake bound it (null to read it from <paramref name="input"/>).
+    /// </summary>
+    void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, ReadOnlyMemory<byte> input, long position, object? boundInput);
 }
 
 /// <summary>The host's state as intake sees it.</summary>

@@ -103,7 +103,11 @@ internal sealed partial class IntentIntake : IIntentIntake
         var definition = _catalog.Find(capability.SagaDefinition, capability.SagaVersion)
             ?? throw new SymphainyException(ErrorCodes.SagaDefinitionMissing, $"Capability '{capability.Capability}' runs saga '{capability.SagaDefinition}' v{capability.SagaVersion}, which is not registered.");
         var (record, input) = Encode(normalized, definition);
-        var problems = capability.ValidatePayload(normalized.Payload);
+
+        // The resolver's check (a schema, say), then binding to the orchestrator's input type, so a payload it could
+        // not take is refused here and not failed later; the catalog's own check is that binding, done once.
+        var problems = _catalog.IsOwn(capability, definition) ? [] : capability.ValidatePayload(normalized.Payload);
+        var bound = problems.Count == 0 ? definition.BindInput(normalized.Payload, out problems) : null;
         if (problems.Count > 0)
         {
             throw new SymphainyException(ErrorCodes.IntakeInvalidPayload, $"The payload of '{normalized.Type}' does not match its input schema: {string.Join("; ", problems)}");
@@ -116,7 +120,7 @@ internal sealed partial class IntentIntake : IIntentIntake
 
         if (normalized.IdempotencyKey is not { } key)
         {
-            return await RecordAsync(normalized, definition, record, input, _ids.Next<IntentId>(), _ids.Next<SagaId>(), cancellationToken).ConfigureAwait(false);
+            return await RecordAsync(normalized, definition, record, input, bound, _ids.Next<IntentId>(), _ids.Next<SagaId>(), cancellationToken).ConfigureAwait(false);
         }
 
         while (true)
@@ -139,7 +143,7 @@ internal sealed partial class IntentIntake : IIntentIntake
 
             try
             {
-                var acceptance = await RecordOnceAsync(normalized, key, definition, record, input, cancellationToken).ConfigureAwait(false);
+                var acceptance = await RecordOnceAsync(normalized, key, definition, record, input, bound, cancellationToken).ConfigureAwait(false);
                 own.TrySetResult(acceptance with { Duplicate = false });
                 return acceptance;
             }
@@ -155,7 +159,7 @@ internal sealed partial class IntentIntake : IIntentIntake
         }
     }
 
-    private async Task<IntentAcceptance> RecordOnceAsync(Intent intent, string key, SagaDefinition definition, byte[] record, Range input, CancellationToken cancellationToken)
+    private async Task<IntentAcceptance> RecordOnceAsync(Intent intent, string key, SagaDefinition definition, byte[] record, Range input, object? bound, CancellationToken cancellationToken)
     {
         var intentId = _ids.Next<IntentId>();
         var sagaId = _ids.Next<SagaId>();
@@ -167,7 +171,7 @@ internal sealed partial class IntentIntake : IIntentIntake
         IntentAcceptance acceptance;
         try
         {
-            acceptance = await RecordAsync(intent, definition, record, input, intentId, sagaId, cancellationToken).ConfigureAwait(false);
+            acceptance = await RecordAsync(intent, definition, record, input, bound, intentId, sagaId, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -188,7 +192,7 @@ internal sealed partial class IntentIntake : IIntentIntake
         return acceptance;
     }
 
-    private async ValueTask<IntentAcceptance> RecordAsync(Intent intent, SagaDefinition definition, byte[] record, Range input, IntentId intentId, SagaId sagaId, CancellationToken cancellationToken)
+    private async ValueTask<IntentAcceptance> RecordAsync(Intent intent, SagaDefinition definition, byte[] record, Range input, object? bound, IntentId intentId, SagaId sagaId, CancellationToken cancellationToken)
     {
         // The last moment a cancelled caller leaves no trace; from the append on, the intent is the platform's.
         cancellationToken.ThrowIfCancellationRequested();
@@ -203,7 +207,7 @@ internal sealed partial class IntentIntake : IIntentIntake
             throw new SymphainyException(ErrorCodes.HostStopping, "The host stopped while the intent was being recorded; it was not acknowledged. Retry it with the same idempotency key.", e);
         }
 
-        _launcher.Launch(sagaId, intent.Tenant, intent.Session, intentId, definition, record.AsMemory(input), position);
+        _launcher.Launch(sagaId, intent.Tenant, intent.Session, intentId, definition, record.AsMemory(input), position, bound);
         return new IntentAcceptance(intentId, sagaId, position, Duplicate: false);
     }
 

@@ -8,9 +8,10 @@ namespace Symphainy.Sagas;
 /// <summary>A named, versioned saga: which orchestrator runs it, and its default retry policy.</summary>
 public sealed class SagaDefinition
 {
-    private readonly Func<IServiceProvider, SagaContext, ReadOnlyMemory<byte>, ValueTask<(byte[] Ended, Range Output)>> _run;
+    private readonly Func<IServiceProvider, SagaContext, ReadOnlyMemory<byte>, object?, ValueTask<(byte[] Ended, Range Output)>> _run;
+    private readonly Func<JsonElement, object?> _bind;
 
-    private SagaDefinition(string name, int version, Type orchestrator, Type input, Type output, RetryPolicy retry, Func<IServiceProvider, SagaContext, ReadOnlyMemory<byte>, ValueTask<(byte[] Ended, Range Output)>> run)
+    private SagaDefinition(string name, int version, Type orchestrator, Type input, Type output, RetryPolicy retry, Func<JsonElement, object?> bind, Func<IServiceProvider, SagaContext, ReadOnlyMemory<byte>, object?, ValueTask<(byte[] Ended, Range Output)>> run)
     {
         Name = name;
         Version = version;
@@ -18,6 +19,7 @@ public sealed class SagaDefinition
         InputType = input;
         OutputType = output;
         Retry = retry;
+        _bind = bind;
         _run = run;
     }
 
@@ -83,10 +85,11 @@ public sealed class SagaDefinition
 
         // Built once: creating the orchestrator through ActivatorUtilities on every run matched constructors each time.
         var factory = ActivatorUtilities.CreateFactory<TOrchestrator>(Type.EmptyTypes);
-        return new SagaDefinition(name.Trim().ToLowerInvariant(), version, typeof(TOrchestrator), typeof(TInput), typeof(TOutput), retry ?? RetryPolicy.Default, async ValueTask<(byte[] Ended, Range Output)> (services, context, input) =>
+        return new SagaDefinition(name.Trim().ToLowerInvariant(), version, typeof(TOrchestrator), typeof(TInput), typeof(TOutput), retry ?? RetryPolicy.Default, static payload => payload.Deserialize<TInput>(SymphainyJson.Options), async ValueTask<(byte[] Ended, Range Output)> (services, context, input, bound) =>
         {
             var orchestrator = services.GetService<TOrchestrator>() ?? factory(services, null);
-            var typedInput = input.IsEmpty ? default! : JsonSerializer.Deserialize<TInput>(input.Span, SymphainyJson.Options)!;
+            var typedInput = bound is TInput boundInput ? boundInput
+                : input.IsEmpty ? default! : JsonSerializer.Deserialize<TInput>(input.Span, SymphainyJson.Options)!;
             var output = await orchestrator.RunAsync(context, typedInput).ConfigureAwait(true);
             try
             {
@@ -101,6 +104,39 @@ public sealed class SagaDefinition
         });
     }
 
-    /// <summary>Runs the orchestrator on the recorded input (UTF-8 JSON) and returns its <c>SagaEnded</c> payload with where the output lies in it.</summary>
-    internal ValueTask<(byte[] Ended, Range Output)> RunAsync(IServiceProvider services, SagaContext context, ReadOnlyMemory<byte> input) => _run(services, context, input);
+    /// <summary>
+    /// Runs the orchestrator on the recorded input (UTF-8 JSON), or on <paramref name="bound"/>, that input already
+    /// bound by <see cref="BindInput"/> when the intent was accepted, and returns its <c>SagaEnded</c> payload with
+    /// where the output lies in it.
+    /// </summary>
+    internal ValueTask<(byte[] Ended, Range Output)> RunAsync(IServiceProvider services, SagaContext context, ReadOnlyMemory<byte> input, object? bound) => _run(services, context, input, bound);
+
+    /// <summary>
+    /// Binds a payload to the input type, as the orchestrator will receive it; the problems when it cannot be (empty
+    /// when it can). Intake binds every payload, so one that the orchestrator could not take is refused there, and
+    /// the bound value is handed to the saga's first run instead of being read again.
+    /// </summary>
+    internal object? BindInput(JsonElement payload, out IReadOnlyList<string> problems)
+    {
+        try
+        {
+            var value = _bind(payload);
+            problems = value is null && InputType.IsClass ? [$"$: a {InputType.Name} is required, the payload is null"] : [];
+            return value;
+        }
+        catch (JsonException e)
+        {
+            problems = [$"{e.Path ?? "$"}: {e.Message}"];
+        }
+        catch (NotSupportedException e)
+        {
+            problems = [$"$: {e.Message}"];
+        }
+        catch (InvalidOperationException e)
+        {
+            problems = [$"$: {e.Message}"];
+        }
+
+        return null;
+    }
 }

@@ -43,6 +43,10 @@ public sealed class SagaDefinitionCatalog : ICapabilityResolver
         }
     }
 
+    /// <summary>Whether <paramref name="resolution"/> is this catalog's own for <paramref name="definition"/>: its payload check is binding the input.</summary>
+    internal bool IsOwn(CapabilityResolution resolution, SagaDefinition definition) =>
+        _resolutions.TryGetValue(definition, out var own) && ReferenceEquals(own, resolution);
+
     /// <summary>All definitions, by name then version.</summary>
     public IEnumerable<SagaDefinition> All => _definitions.Values.SelectMany(v => v.Values);
 
@@ -68,18 +72,7 @@ public sealed class SagaDefinitionCatalog : ICapabilityResolver
 
     private static IReadOnlyList<string> Validate(SagaDefinition definition, JsonElement payload)
     {
-        try
-        {
-            var value = payload.Deserialize(definition.InputType, SymphainyJson.Options);
-            return value is null && definition.InputType.IsClass ? [$"$: a {definition.InputType.Name} is required, the payload is null"] : [];
-        }
-        catch (JsonException e)
-        {
-            return [$"{e.Path ?? "$"}: {e.Message}"];
-        }
-        catch (NotSupportedException e)
-        {
-            return [$"$: {e.Message}"];
-        }
+        definition.BindInput(payload, out var problems);
+        return problems;
     }
 }

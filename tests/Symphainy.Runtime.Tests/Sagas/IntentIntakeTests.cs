@@ -44,6 +44,27 @@ public sealed class IntentIntakeTests
     }
 
     [Fact]
+    public async Task A_payload_a_lenient_resolver_accepts_but_the_orchestrator_cannot_take_is_refused_at_intake()
+    {
+        // A resolver whose own check lets everything through (a loose schema, say): intake still binds the payload to
+        // the orchestrator's input, so the saga cannot fail later on an input it was never able to read.
+        await using var host = await StartAsync(services => services.AddSingleton<ICapabilityResolver>(new LenientResolver()));
+        var error = await RejectedAsync(() => host.SubmitAsync("orders.place", new { orderId = "x", quantity = "many" }).AsTask());
+        error.Code.Should().Be("intake.invalid_payload");
+        error.Message.Should().Contain("$.quantity");
+        host.Wal.NextPosition.Should().Be(1);
+
+        var accepted = await host.SubmitAsync("orders.place", new OrderInput("n-2", 2));
+        (await host.CompletionAsync(accepted.Execution)).State.Should().Be(Symphainy.Sagas.SagaState.Completed);
+    }
+
+    private sealed class LenientResolver : ICapabilityResolver
+    {
+        public CapabilityResolution? Resolve(string intentType, int? version) =>
+            intentType == "orders.place" ? new CapabilityResolution("orders.place", 1, "orders.place", 1, _ => []) : null;
+    }
+
+    [Fact]
     public async Task A_payload_over_the_limit_is_refused()
     {
         await using var host = await StartAsync();

@@ -50,4 +50,45 @@ public sealed class SagaOutputTests : IDisposable
             recovered.Output.Should().BeNull();
         }
     }
+
+    [Fact]
+    public async Task The_ended_sagas_kept_for_queries_answer_with_their_own_output_whatever_its_size()
+    {
+        // Outputs of every size, some larger than the store's chunks, pass through a store that keeps 100: each kept
+        // saga must answer with exactly its own output, and a forgotten one must not answer with someone else's.
+        const int Kept = 100;
+        await using var host = await SagaTestHost.StartAsync(
+            s => s.AddSaga<Echo>("tests.echo"), new Journal(), time: _time, tenant: _tenant,
+            settings: new Dictionary<string, string?> { ["Symphainy:Sagas:EndedSagasKept"] = Kept.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var sizes = Enumerable.Range(0, 450).Select(i => i % 50 == 7 ? 40_000 : i * 97 % 3_001).ToArray();
+        var sagas = new List<(SagaId Saga, string Expected)>();
+        foreach (var (size, i) in sizes.Select((size, i) => (size, i)))
+        {
+            var saga = (await host.SubmitAsync("tests.echo", new EchoInput((char)('a' + (i % 26)), size))).Execution;
+            (await host.CompletionAsync(saga)).State.Should().Be(SagaState.Completed);
+            sagas.Add((saga, new string((char)('a' + (i % 26)), size)));
+        }
+
+        for (var i = 0; i < sagas.Count; i++)
+        {
+            var (saga, expected) = sagas[i];
+            var found = await host.Engine.GetAsync(_tenant, saga);
+            if (i >= sagas.Count - Kept)
+            {
+                found.Should().NotBeNull("saga {0} is among the last {1} ended", i, Kept);
+            }
+
+            if (found is not null)
+            {
+                System.Text.Json.JsonSerializer.Deserialize<string>(found.OutputJson!.Value.Span).Should().Be(expected, "saga {0} answers with its own output", i);
+            }
+        }
+    }
+
+    public sealed record EchoInput(char Letter, int Length);
+
+    public sealed class Echo : Orchestrator<EchoInput, string>
+    {
+        public override Task<string> RunAsync(SagaContext saga, EchoInput input) => Task.FromResult(new string(input.Letter, input.Length));
+    }
 }

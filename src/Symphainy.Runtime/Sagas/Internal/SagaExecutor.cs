@@ -181,7 +181,9 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                     await run.Cancellation.CancelAsync().ConfigureAwait(true);
                 }
 
-                var (ended, output) = await run.Definition.RunAsync(Services, context, run.Input).ConfigureAwait(true);
+                var bound = run.BoundInput;
+                run.BoundInput = null; // once: a run that is suspended and resumed reads the recorded input
+                var (ended, output) = await run.Definition.RunAsync(Services, context, run.Input, bound).ConfigureAwait(true);
                 try
                 {
                     await EndAsync(run, SagaState.Completed, ended, ended.AsMemory(output), null).ConfigureAwait(true);

@@ -40,6 +40,9 @@ internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>
     /// <summary>The intent's payload, UTF-8 JSON.</summary>
     public ReadOnlyMemory<byte> Input { get; }
 
+    /// <summary>The input as intake bound it, for the first run only (a resumed saga reads <see cref="Input"/>).</summary>
+    public object? BoundInput { get; set; }
+
     /// <summary>Position of the saga's first record (its intent), which retention must keep while it runs.</summary>
     public long FirstPosition { get; }
 
