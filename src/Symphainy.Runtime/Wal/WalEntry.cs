@@ -22,4 +22,13 @@ public readonly record struct WalEntry(
     /// memory may keep it instead of copying it.
     /// </summary>
     internal bool PayloadHandedOver { get; init; }
+
+    /// <summary>
+    /// Checks the entry as every log must before it appends it: a known kind, a real tenant, real ids, and a payload of
+    /// at most <paramref name="maxRecordBytes"/>. For the authors of <see cref="IWriteAheadLog"/> adapters.
+    /// </summary>
+    /// <param name="maxRecordBytes">The largest payload the log accepts (<see cref="WalOptions.MaxRecordBytes"/>).</param>
+    /// <exception cref="ArgumentException">The kind is unknown, the tenant is missing or an id is <c>default</c>.</exception>
+    /// <exception cref="SymphainyException"><c>wal.record_too_large</c> when the payload is larger than allowed.</exception>
+    public void Validate(int maxRecordBytes) => Internal.WalEntryValidation.Validate(this, maxRecordBytes);
 }

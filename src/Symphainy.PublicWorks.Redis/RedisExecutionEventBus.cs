@@ -1,0 +1,250 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Text;
+using StackExchange.Redis;
+using Symphainy.Events;
+using Symphainy.Sagas;
+
+namespace Symphainy.PublicWorks.Redis;
+
+/// <summary>
+/// <see cref="IExecutionEventBus"/> on Redis: each tenant's events in a stream of their own, keyed by the log position
+/// the event was derived from (stream id <c>0-position</c>), so processes on other machines follow the same executions,
+/// in order, and a publish of an event that is already in the stream (a second host publishing from the same shared
+/// log) adds nothing. A publisher never waits for a subscriber: the stream keeps the newest
+/// <see cref="RedisOptions.EventsKeptPerTenant"/> events and a slow subscriber reads them when it is ready; one that
+/// falls behind what is kept ends with <c>events.invalid_position</c> rather than silently skipping events.
+/// </summary>
+/// <remarks>
+/// <see cref="SubscribeFromAsync"/> resumes from a position (the last one a subscriber saw, plus one) after a
+/// restart of either side; <see cref="SubscribeAsync"/> starts at the end of the stream when its first read runs.
+/// </remarks>
+public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposable
+{
+    private const int PageSize = 256;
+
+    // ARGV: id, event, kept, channel. Returns 1 when added, 0 when the stream already has that position or a later one.
+    private const string AddScript = """
+        local ok = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], ARGV[1], 'e', ARGV[2])
+        if type(ok) == 'table' and ok.err then return 0 end
+        redis.call('PUBLISH', ARGV[4], ARGV[1])
+        return 1
+        """;
+
+    // The highest id trimmed from the stream ('0-0' when nothing was, or there is no stream).
+    private const string MaxTrimmedScript = """
+        local info = redis.pcall('XINFO', 'STREAM', KEYS[1])
+        if type(info) ~= 'table' or info.err then return '0-0' end
+        for i = 1, #info, 2 do
+          if info[i] == 'max-deleted-entry-id' then return info[i + 1] end
+        end
+        return '0-0'
+        """;
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly RedisKeys _keys;
+    private readonly TimeProvider _time;
+    private readonly int _kept;
+    private readonly CancellationTokenSource _disposed = new();
+
+    /// <summary>Creates the bus on a connection.</summary>
+    /// <param name="redis">The shared connection.</param>
+    /// <param name="keyPrefix">What every key starts with (<see cref="RedisOptions.KeyPrefix"/>).</param>
+    /// <param name="time">The clock that paces the subscribers' polling.</param>
+    /// <param name="eventsKeptPerTenant">Events kept per tenant (<see cref="RedisOptions.EventsKeptPerTenant"/>).</param>
+    public RedisExecutionEventBus(IConnectionMultiplexer redis, string keyPrefix, TimeProvider time, int eventsKeptPerTenant = 100_000)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        ArgumentException.ThrowIfNullOrWhiteSpace(keyPrefix);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentOutOfRangeException.ThrowIfLessThan(eventsKeptPerTenant, 1);
+        _redis = redis;
+        _keys = new RedisKeys(keyPrefix);
+        _time = time;
+        _kept = eventsKeptPerTenant;
+    }
+
+    private IDatabase Db => _redis.GetDatabase();
+
+    /// <inheritdoc/>
+    public async ValueTask PublishAsync(ExecutionEvent executionEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(executionEvent);
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (executionEvent.Position < 1)
+        {
+            throw new SymphainyException(ErrorCodes.EventsInvalidPosition, $"An execution event needs the log position it was derived from (1 or more); it had {executionEvent.Position}.");
+        }
+
+        var tenant = executionEvent.Tenant;
+        await RedisCalls.RunAsync(
+            () => Db.ScriptEvaluateAsync(AddScript, [_keys.Events(tenant)],
+                [$"0-{executionEvent.Position}", Encode(executionEvent), _kept, _keys.EventsTail(tenant).ToString()]),
+            "publishing an execution event").WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<ExecutionEvent> SubscribeAsync(TenantId tenant, SagaId? saga = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        // Attached when this first read runs: from the end of the stream as it is now.
+        var last = await RedisCalls.RunAsync(() => Db.StreamRangeAsync(_keys.Events(tenant), "-", "+", 1, Order.Descending), "subscribing to execution events").ConfigureAwait(false);
+        var from = last.Length == 0 ? 1 : Position(last[0].Id) + 1;
+        await foreach (var e in FollowAsync(tenant, saga, from, checkKept: false, cancellationToken).ConfigureAwait(false))
+        {
+            yield return e;
+        }
+    }
+
+    /// <summary>
+    /// Follows a tenant's events from a log position: every kept event at or after <paramref name="fromPosition"/>,
+    /// then each new one. Fails with <c>events.invalid_position</c> when events from that position were trimmed.
+    /// </summary>
+    /// <param name="tenant">The tenant whose events to follow.</param>
+    /// <param name="fromPosition">The first log position wanted (1 or more).</param>
+    /// <param name="saga">Only this saga's events, when given.</param>
+    /// <param name="cancellationToken">Ends the subscription.</param>
+    public IAsyncEnumerable<ExecutionEvent> SubscribeFromAsync(TenantId tenant, long fromPosition, SagaId? saga = null, CancellationToken cancellationToken = default)
+    {
+        if (fromPosition < 1)
+        {
+            throw new SymphainyException(ErrorCodes.EventsInvalidPosition, $"Execution events are followed from log position 1 or later; {fromPosition} was asked for.");
+        }
+
+        return FollowAsync(tenant, saga, fromPosition, checkKept: true, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_disposed.IsCancellationRequested)
+        {
+            await _disposed.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async IAsyncEnumerable<ExecutionEvent> FollowAsync(TenantId tenant, SagaId? saga, long from, bool checkKept, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
+        var token = linked.Token;
+        var woken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var channel = await RedisCalls.RunAsync(() => _redis.GetSubscriber().SubscribeAsync(_keys.EventsTail(tenant)), "subscribing to execution events").ConfigureAwait(false);
+        channel.OnMessage(_ => Interlocked.Exchange(ref woken, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult());
+        try
+        {
+            var next = from;
+            var first = true;
+            while (!token.IsCancellationRequested)
+            {
+                var wake = Volatile.Read(ref woken).Task;
+                var start = next;
+                StreamEntry[] page;
+                try
+                {
+                    page = await RedisCalls.RunAsync(() => Db.StreamRangeAsync(_keys.Events(tenant), $"0-{start}", "+", PageSize), "reading execution events").ConfigureAwait(false);
+                    if (first && checkKept)
+                    {
+                        await EnsureKeptAsync(tenant, start).ConfigureAwait(false);
+                    }
+
+                    first = false;
+                }
+                catch (SymphainyException e) when (e.Code == RedisErrorCodes.Unavailable.Code && !token.IsCancellationRequested)
+                {
+                    page = []; // the server is away: a subscriber outlives it and goes on from where it was
+                }
+
+                foreach (var entry in page)
+                {
+                    var position = Position(entry.Id);
+                    next = position + 1;
+                    var e = Decode(tenant, position, entry);
+                    if (saga is null || e.Saga == saga)
+                    {
+                        token.ThrowIfCancellationRequested();
+                        yield return e;
+                    }
+                }
+
+                if (page.Length == PageSize)
+                {
+                    // Behind: make sure the stream did not trim what this subscriber has not read yet.
+                    await EnsureKeptAsync(tenant, next).ConfigureAwait(false);
+                    continue;
+                }
+
+                try
+                {
+                    await wake.WaitAsync(RedisWriteAheadLog.PollInterval, _time, token).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // Poll: a wake-up message may have been missed while the connection was re-established.
+                }
+            }
+
+            token.ThrowIfCancellationRequested();
+        }
+        finally
+        {
+            try
+            {
+                await channel.UnsubscribeAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (RedisCalls.Translate(e, "unsubscribing") is not null)
+            {
+                // The server is gone: nothing to unsubscribe from.
+            }
+
+        }
+    }
+
+    private async Task EnsureKeptAsync(TenantId tenant, long from)
+    {
+        // A tenant's events are a subsequence of the log's positions, so a gap proves nothing; the stream's own record
+        // of the highest id trimmed away does.
+        var trimmed = Position((RedisValue)await RedisCalls.RunAsync(() => Db.ScriptEvaluateAsync(MaxTrimmedScript, [_keys.Events(tenant)]), "reading execution events").ConfigureAwait(false));
+        if (trimmed >= from)
+        {
+            throw new SymphainyException(ErrorCodes.EventsInvalidPosition,
+                $"Execution events from log position {from} are no longer kept for this tenant (everything up to {trimmed} was trimmed); replay them from the log with ISagaEngine.WatchAsync.");
+        }
+    }
+
+    private static byte[] Encode(ExecutionEvent e)
+    {
+        var step = e.Step is null ? 0 : Encoding.UTF8.GetByteCount(e.Step);
+        var bytes = new byte[1 + 1 + 16 + 8 + 1 + step];
+        bytes[0] = (byte)e.Kind;
+        bytes[1] = (byte)e.State;
+        e.Saga.Value.TryWriteBytes(bytes.AsSpan(2), bigEndian: true, out _);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(18), e.Timestamp.UtcTicks);
+        bytes[26] = e.Step is null ? (byte)0 : (byte)1;
+        if (e.Step is not null)
+        {
+            Encoding.UTF8.GetBytes(e.Step, bytes.AsSpan(27));
+        }
+
+        return bytes;
+    }
+
+    private static ExecutionEvent Decode(TenantId tenant, long position, StreamEntry entry)
+    {
+        var bytes = entry.Values.Length == 1 && entry.Values[0].Name == "e" ? (byte[]?)entry.Values[0].Value : null;
+        if (bytes is null || bytes.Length < 27)
+        {
+            throw new SymphainyException(ErrorCodes.WalCorruptRecord, $"The execution event at log position {position} in Redis is damaged.");
+        }
+
+        var saga = SagaId.FromGuid(new Guid(bytes.AsSpan(2, 16), bigEndian: true));
+        var timestamp = new DateTimeOffset(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(18)), TimeSpan.Zero);
+        var step = bytes[26] == 0 ? null : Encoding.UTF8.GetString(bytes.AsSpan(27));
+        return new ExecutionEvent(position, (ExecutionEventKind)bytes[0], tenant, saga, (SagaState)bytes[1], step, timestamp);
+    }
+
+    private static long Position(RedisValue id)
+    {
+        var text = (string)id!;
+        return long.Parse(text.AsSpan(text.IndexOf('-', StringComparison.Ordinal) + 1), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,30 @@
+using StackExchange.Redis;
+
+namespace Symphainy.PublicWorks.Redis;
+
+/// <summary>
+/// Every key the provider writes. A tenant's keys carry the tenant as their hash tag (<c>{…}</c>), so each tenant's
+/// keys stay in one slot of a cluster and a script touching a value and its fencing counter is allowed; the log's
+/// keys share the prefix as their tag. Keys are built from validated parts only, never from free text before the
+/// tenant, so no key of one tenant can be spelled as another's.
+/// </summary>
+internal sealed class RedisKeys(string prefix)
+{
+    public RedisKey Value(TenantId tenant, string key) => $"{prefix}:{{{tenant.Value:N}}}:v:{key}";
+
+    public RedisKey Lease(TenantId tenant, string resource) => $"{prefix}:{{{tenant.Value:N}}}:lease:{resource}";
+
+    public RedisKey Fence(TenantId tenant, string resource) => $"{prefix}:{{{tenant.Value:N}}}:fence:{resource}";
+
+    public RedisKey Log => $"{{{prefix}}}:wal";
+
+    public RedisKey LogSequence => $"{{{prefix}}}:wal:seq";
+
+    public RedisKey LogFirst => $"{{{prefix}}}:wal:first";
+
+    public RedisChannel LogTail => RedisChannel.Literal($"{prefix}:wal:tail");
+
+    public RedisKey Events(TenantId tenant) => $"{prefix}:{{{tenant.Value:N}}}:events";
+
+    public RedisChannel EventsTail(TenantId tenant) => RedisChannel.Literal($"{prefix}:{{{tenant.Value:N}}}:events:tail");
+}

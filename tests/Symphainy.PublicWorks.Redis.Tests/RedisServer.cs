@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using StackExchange.Redis;
+
+namespace Symphainy.PublicWorks.Redis.Tests;
+
+/// <summary>
+/// A real <c>redis-server</c> (the Debian package) on a free loopback port, with its own directory and
+/// <c>appendonly yes</c>, <c>appendfsync always</c>. A missing binary or a server that does not come up fails the test:
+/// Redis tests never skip. It can be killed (SIGKILL) and started again on the same port and files.
+/// </summary>
+public sealed class RedisServer : IAsyncDisposable
+{
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("symphainy-redis-");
+    private readonly string _fsync;
+    private Process? _process;
+
+    private RedisServer(string fsync)
+    {
+        _fsync = fsync;
+        Port = FreePort();
+    }
+
+    /// <summary>The loopback port it listens on.</summary>
+    public int Port { get; }
+
+    /// <summary>A StackExchange.Redis configuration string for it.</summary>
+    public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false,connectTimeout=5000,syncTimeout=5000,asyncTimeout=5000";
+
+    /// <summary>Starts a server; <paramref name="appendFsync"/> is its <c>appendfsync</c> setting.</summary>
+    public static async Task<RedisServer> StartAsync(string appendFsync = "always")
+    {
+        var server = new RedisServer(appendFsync);
+        await server.RestartAsync();
+        return server;
+    }
+
+    /// <summary>Starts the server process (again) on the same port and files.</summary>
+    public async Task RestartAsync()
+    {
+        var binary = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("redis-server is not installed: run ./build.sh test (it installs the Debian package redis-server) or apt-get install -y redis-server. Redis tests never skip.");
+        var start = new ProcessStartInfo(binary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+        {
+            "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _directory.FullName,
+            "--appendonly", "yes", "--appendfsync", _fsync, "--save", "", "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await using var probe = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port},abortConnect=true,connectTimeout=500");
+                await probe.GetDatabase().PingAsync();
+                return;
+            }
+            catch (RedisConnectionException) when (deadline.Elapsed < TimeSpan.FromSeconds(20) && !_process.HasExited)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    /// <summary>Kills the server with SIGKILL: no shutdown, no final save.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Kills the server and deletes its files.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+        try
+        {
+            _directory.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>One server per test class, shared by its tests (each test uses its own key prefix or tenant).</summary>
+public sealed class RedisServerFixture : IAsyncLifetime
+{
+    public RedisServer Server { get; private set; } = null!;
+
+    public ConnectionMultiplexer Connection { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Server = await RedisServer.StartAsync();
+        Connection = await ConnectionMultiplexer.ConnectAsync(Server.ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Connection.DisposeAsync();
+        await Server.DisposeAsync();
+    }
+}
