@@ -23,13 +23,23 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
 {
     private const int PageSize = 256;
 
-    // ARGV: id, event, kept, channel. Returns 1 when added, 0 when the stream already has that position or a later one.
+    // KEYS: the tenants' streams in this batch. ARGV[1]: events kept per stream; then (key index, id, event) per event.
+    // An event whose id the stream already has (or passed) is skipped: a second publisher of the same log adds nothing.
+    // Each stream that got events wakes its followers once.
     private const string AddScript = """
-        local ok = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], ARGV[1], 'e', ARGV[2])
-        if type(ok) == 'table' and ok.err then return 0 end
-        redis.call('PUBLISH', ARGV[4], ARGV[1])
+        local woken = {}
+        for i = 2, #ARGV, 3 do
+          local index = tonumber(ARGV[i])
+          local ok = redis.pcall('XADD', KEYS[index], 'MAXLEN', '~', ARGV[1], ARGV[i + 1], 'e', ARGV[i + 2])
+          if type(ok) ~= 'table' or not ok.err then woken[index] = ARGV[i + 1] end
+        end
+        for index, id in pairs(woken) do
+          redis.call('PUBLISH', KEYS[index] .. ':tail', id)
+        end
         return 1
         """;
+
+    private const int MaxBatch = 512;
 
     // The highest id trimmed from the stream ('0-0' when nothing was, or there is no stream).
     private const string MaxTrimmedScript = """
@@ -45,14 +55,24 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
     private readonly RedisKeys _keys;
     private readonly TimeProvider _time;
     private readonly int _kept;
+    private const int PipelineDepth = 4096;
     private readonly CancellationTokenSource _disposed = new();
+    private readonly System.Threading.Channels.Channel<ExecutionEvent> _queue = System.Threading.Channels.Channel.CreateBounded<ExecutionEvent>(new System.Threading.Channels.BoundedChannelOptions(PipelineDepth) { SingleReader = true });
+    private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _writer;
+    private long _unanswered;
+    private SymphainyException? _failure;
 
     /// <summary>Creates the bus on a connection.</summary>
     /// <param name="redis">The shared connection.</param>
     /// <param name="keyPrefix">What every key starts with (<see cref="RedisOptions.KeyPrefix"/>).</param>
     /// <param name="time">The clock that paces the subscribers' polling.</param>
     /// <param name="eventsKeptPerTenant">Events kept per tenant (<see cref="RedisOptions.EventsKeptPerTenant"/>).</param>
-    public RedisExecutionEventBus(IConnectionMultiplexer redis, string keyPrefix, TimeProvider time, int eventsKeptPerTenant = 100_000)
+    /// <param name="fedByLog">
+    /// Whether a <see cref="RedisWriteAheadLog"/> on the same prefix writes every record's event itself (in the same
+    /// script as the record): publishing then adds nothing. <c>UseRedis</c> sets it when both are chosen.
+    /// </param>
+    public RedisExecutionEventBus(IConnectionMultiplexer redis, string keyPrefix, TimeProvider time, int eventsKeptPerTenant = 100_000, bool fedByLog = false)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentException.ThrowIfNullOrWhiteSpace(keyPrefix);
@@ -62,11 +82,21 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
         _keys = new RedisKeys(keyPrefix);
         _time = time;
         _kept = eventsKeptPerTenant;
+        IsFedByLog = fedByLog;
     }
+
+    /// <inheritdoc/>
+    public bool IsFedByLog { get; }
 
     private IDatabase Db => _redis.GetDatabase();
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Pipelined: it returns once the event is queued while fewer than 4,096 wait for the server's answer; what was
+    /// queued while one batch was on its way goes to the server as the next batch (one script call, one wake-up per
+    /// tenant stream). A publish that failed is reported by the next call, or by <see cref="FlushAsync"/>. A publisher
+    /// never waits for subscribers.
+    /// </remarks>
     public async ValueTask PublishAsync(ExecutionEvent executionEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(executionEvent);
@@ -77,11 +107,117 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
             throw new SymphainyException(ErrorCodes.EventsInvalidPosition, $"An execution event needs the log position it was derived from (1 or more); it had {executionEvent.Position}.");
         }
 
-        var tenant = executionEvent.Tenant;
-        await RedisCalls.RunAsync(
-            () => Db.ScriptEvaluateAsync(AddScript, [_keys.Events(tenant)],
-                [$"0-{executionEvent.Position}", Encode(executionEvent), _kept, _keys.EventsTail(tenant).ToString()]),
-            "publishing an execution event").WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (IsFedByLog)
+        {
+            return; // the log wrote this event with its record
+        }
+
+        if (Interlocked.Exchange(ref _failure, null) is { } failure)
+        {
+            throw failure;
+        }
+
+        Interlocked.Increment(ref _unanswered);
+        EnsureWriter();
+        try
+        {
+            await _queue.Writer.WriteAsync(executionEvent, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Answered(1);
+            throw;
+        }
+    }
+
+    /// <summary>Waits until every event published so far was answered by the server; throws the first failure among them.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        Task drained;
+        lock (_queue)
+        {
+            drained = Volatile.Read(ref _unanswered) == 0 ? Task.CompletedTask : _drained.Task;
+        }
+
+        await drained.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _failure, null) is { } failure)
+        {
+            throw failure;
+        }
+    }
+
+    private void EnsureWriter()
+    {
+        if (Volatile.Read(ref _writer) is null)
+        {
+            lock (_queue)
+            {
+                _writer ??= WriteAsync();
+            }
+        }
+    }
+
+    // Takes what was published while the previous batch was on its way and sends it as one script call.
+    private async Task WriteAsync()
+    {
+        await Task.Yield();
+        var reader = _queue.Reader;
+        var batch = new List<ExecutionEvent>(MaxBatch);
+        var streams = new Dictionary<TenantId, int>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+
+            streams.Clear();
+            var keys = new List<RedisKey>();
+            var values = new RedisValue[1 + (3 * batch.Count)];
+            values[0] = _kept;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var e = batch[i];
+                if (!streams.TryGetValue(e.Tenant, out var index))
+                {
+                    keys.Add(_keys.Events(e.Tenant));
+                    streams[e.Tenant] = index = keys.Count;
+                }
+
+                values[1 + (3 * i)] = index;
+                values[2 + (3 * i)] = $"0-{e.Position}";
+                values[3 + (3 * i)] = Encode(e);
+            }
+
+            try
+            {
+                await RedisCalls.RunAsync(() => Db.ScriptEvaluateAsync(AddScript, [.. keys], values), "publishing execution events").ConfigureAwait(false);
+            }
+            catch (SymphainyException e)
+            {
+                // Reported by the next publish or flush; those events are missing from the streams (the log has them).
+                Interlocked.CompareExchange(ref _failure, e, null);
+            }
+
+            Answered(batch.Count);
+            batch.Clear();
+        }
+    }
+
+    private void Answered(int count)
+    {
+        if (Interlocked.Add(ref _unanswered, -count) == 0)
+        {
+            lock (_queue)
+            {
+                if (Volatile.Read(ref _unanswered) == 0)
+                {
+                    _drained.TrySetResult();
+                    _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+            }
+        }
     }
 
     /// <inheritdoc/>
@@ -120,6 +256,15 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
         if (!_disposed.IsCancellationRequested)
         {
             await _disposed.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                _queue.Writer.TryComplete();
+            }
+            catch (Exception e) when (e is SymphainyException or TimeoutException)
+            {
+                // The server is away: what was not answered is missing from the stream; the log still has it.
+            }
         }
     }
 
@@ -211,7 +356,7 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
         }
     }
 
-    private static byte[] Encode(ExecutionEvent e)
+    internal static byte[] Encode(ExecutionEvent e)
     {
         var step = e.Step is null ? 0 : Encoding.UTF8.GetByteCount(e.Step);
         var bytes = new byte[1 + 1 + 16 + 8 + 1 + step];

@@ -25,13 +25,16 @@ public static class RedisSymphainyBuilderExtensions
     {
         var connection = sp.GetRequiredService<RedisConnection>();
         var maxRecordBytes = sp.GetRequiredService<IOptions<SymphainyOptions>>().Value.Wal.MaxRecordBytes;
-        return new RedisWriteAheadLog(connection.Multiplexer, connection.KeyPrefix, sp.GetRequiredService<TimeProvider>(), maxRecordBytes);
+        var options = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
+        return new RedisWriteAheadLog(connection.Multiplexer, connection.KeyPrefix, sp.GetRequiredService<TimeProvider>(), maxRecordBytes, writeEvents: true, options.EventsKeptPerTenant);
     });
 
     private static readonly ServiceDescriptor Events = ServiceDescriptor.Singleton<IExecutionEventBus>(sp =>
     {
         var connection = sp.GetRequiredService<RedisConnection>();
-        return new RedisExecutionEventBus(connection.Multiplexer, connection.KeyPrefix, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<RedisOptions>>().Value.EventsKeptPerTenant);
+        // When the log is the Redis log on the same prefix it writes each record's event itself, in the same script.
+        var fedByLog = sp.GetRequiredService<IWriteAheadLog>() is RedisWriteAheadLog { WritesEvents: true } log && log.KeyPrefix == connection.KeyPrefix;
+        return new RedisExecutionEventBus(connection.Multiplexer, connection.KeyPrefix, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<RedisOptions>>().Value.EventsKeptPerTenant, fedByLog);
     });
 
     /// <summary>

@@ -25,12 +25,34 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
 
     private const int PageSize = 512;
 
+    // KEYS: the log, its counter, then the tenants' event streams of this batch. ARGV[1]: the channel that wakes
+    // followers; ARGV[2]: events kept per tenant stream; then (record, event stream index or 0, event) per record.
+    // Returns the first record's position. Records and their events go in one script, so one write to the server's
+    // append-only file (and one fsync) covers both.
     private const string AppendScript = """
-        local position = redis.call('INCR', KEYS[2])
-        redis.call('XADD', KEYS[1], '0-' .. position, 'r', ARGV[1])
-        redis.call('PUBLISH', ARGV[2], position)
-        return position
+        local count = (#ARGV - 2) / 3
+        local last = redis.call('INCRBY', KEYS[2], count)
+        local first = last - count + 1
+        local woken = {}
+        for i = 0, count - 1 do
+          local position = first + i
+          local at = 3 + (3 * i)
+          redis.call('XADD', KEYS[1], '0-' .. position, 'r', ARGV[at])
+          local stream = tonumber(ARGV[at + 1])
+          if stream > 0 then
+            local ok = redis.pcall('XADD', KEYS[stream], 'MAXLEN', '~', ARGV[2], '0-' .. position, 'e', ARGV[at + 2])
+            if type(ok) ~= 'table' or not ok.err then woken[stream] = position end
+          end
+        end
+        redis.call('PUBLISH', ARGV[1], last)
+        for stream, position in pairs(woken) do
+          redis.call('PUBLISH', KEYS[stream] .. ':tail', position)
+        end
+        return first
         """;
+
+    private const int MaxBatchRecords = 512;
+    private const int MaxBatchBytes = 4 * 1024 * 1024;
 
     // Never moves the first position back; trims below the new one. Returns the first position kept.
     private const string CheckpointScript = """
@@ -54,6 +76,8 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
     private readonly CancellationTokenSource _disposed = new();
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ChannelMessageQueue? _tail;
+    private readonly System.Threading.Channels.Channel<Pending> _appends = System.Threading.Channels.Channel.CreateUnbounded<Pending>(new() { SingleReader = true });
+    private Task? _writer;
     private long _next;  // 0 until read from the server
     private long _first; // 0 until read from the server
 
@@ -62,7 +86,13 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
     /// <param name="keyPrefix">What every key starts with (<see cref="RedisOptions.KeyPrefix"/>).</param>
     /// <param name="time">The clock that stamps records.</param>
     /// <param name="maxRecordBytes">Largest payload accepted, as <see cref="WalOptions.MaxRecordBytes"/>.</param>
-    public RedisWriteAheadLog(IConnectionMultiplexer redis, string keyPrefix, TimeProvider time, int maxRecordBytes = 4 * 1024 * 1024)
+    /// <param name="writeEvents">
+    /// Whether each record's execution event (<see cref="Symphainy.Events.ExecutionEventMapping"/>) is written to its
+    /// tenant's event stream in the same script as the record, for a <see cref="RedisExecutionEventBus"/> on the same
+    /// prefix (which then has nothing left to publish). <c>UseRedis</c> turns it on.
+    /// </param>
+    /// <param name="eventsKeptPerTenant">Events kept per tenant stream when <paramref name="writeEvents"/> is on.</param>
+    public RedisWriteAheadLog(IConnectionMultiplexer redis, string keyPrefix, TimeProvider time, int maxRecordBytes = 4 * 1024 * 1024, bool writeEvents = false, int eventsKeptPerTenant = 100_000)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentException.ThrowIfNullOrWhiteSpace(keyPrefix);
@@ -71,7 +101,18 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
         _keys = new RedisKeys(keyPrefix);
         _time = time;
         _maxRecordBytes = maxRecordBytes;
+        KeyPrefix = keyPrefix;
+        WritesEvents = writeEvents;
+        _eventsKept = eventsKeptPerTenant;
     }
+
+    private readonly int _eventsKept;
+
+    /// <summary>What every key of this log starts with.</summary>
+    public string KeyPrefix { get; }
+
+    /// <summary>Whether records' execution events are written with them (see the constructor).</summary>
+    public bool WritesEvents { get; }
 
     private IDatabase Db => _redis.GetDatabase();
 
@@ -106,20 +147,103 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Appends that arrive while a batch is on its way to the server go together in the next one: one script call,
+    /// one round trip and one wake-up for up to 512 records, in the order they were appended.
+    /// </remarks>
     public async ValueTask<long> AppendAsync(WalEntry entry, CancellationToken cancellationToken = default)
     {
         entry.Validate(_maxRecordBytes);
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         cancellationToken.ThrowIfCancellationRequested();
-        var record = RedisRecordFormat.Encode(entry, _time.GetUtcNow());
+        var now = _time.GetUtcNow();
+        var pending = new Pending(RedisRecordFormat.Encode(entry, now));
+        if (WritesEvents
+            && Symphainy.Events.ExecutionEventMapping.FromRecord(new WalRecord(0, now, entry.Kind, entry.Tenant, entry.Payload, entry.Session, entry.Saga, entry.Intent)) is { } executionEvent)
+        {
+            // Its position is the record's, given by the server: the event's stream id carries it.
+            pending.Tenant = entry.Tenant;
+            pending.Event = RedisExecutionEventBus.Encode(executionEvent);
+        }
 
-        // Not cancellable once sent: the caller's token only stops the wait, as the contract says.
-        var sent = RedisCalls.RunForLogAsync(
-            () => Db.ScriptEvaluateAsync(AppendScript, [_keys.Log, _keys.LogSequence], [record, _keys.LogTail.ToString()]), "appending to the log");
-        var position = (long)await sent.WaitAsync(cancellationToken).ConfigureAwait(false);
-        Advance(ref _next, position + 1);
-        Wake();
-        return position;
+        EnsureWriter();
+        ObjectDisposedException.ThrowIf(!_appends.Writer.TryWrite(pending), this);
+
+        // Not cancellable once queued: the caller's token only stops the wait, as the contract says.
+        return await pending.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void EnsureWriter()
+    {
+        if (Volatile.Read(ref _writer) is null)
+        {
+            lock (_gate)
+            {
+                _writer ??= WriteAsync();
+            }
+        }
+    }
+
+    private async Task WriteAsync()
+    {
+        await Task.Yield();
+        var streams = new Dictionary<TenantId, int>();
+        var reader = _appends.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            // Everything appended while the previous batch was on its way goes in this one. (Two batches on their
+            // way at once measured no faster: the server syncs its file once per round either way.)
+            var batch = new List<Pending>();
+            var bytes = 0;
+            while (batch.Count < MaxBatchRecords && bytes < MaxBatchBytes && reader.TryRead(out var next))
+            {
+                batch.Add(next);
+                bytes += next.Record.Length;
+            }
+
+            streams.Clear();
+            var keys = new List<RedisKey> { _keys.Log, _keys.LogSequence };
+            var values = new RedisValue[2 + (3 * batch.Count)];
+            values[0] = _keys.LogTail.ToString();
+            values[1] = _eventsKept;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var pending = batch[i];
+                var stream = 0;
+                if (pending.Event is not null && !streams.TryGetValue(pending.Tenant, out stream))
+                {
+                    keys.Add(_keys.Events(pending.Tenant));
+                    streams[pending.Tenant] = stream = keys.Count;
+                }
+
+                values[2 + (3 * i)] = pending.Record;
+                values[3 + (3 * i)] = stream;
+                values[4 + (3 * i)] = pending.Event ?? RedisValue.EmptyString;
+            }
+
+            await SendAsync(batch, [.. keys], values).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendAsync(List<Pending> batch, RedisKey[] keys, RedisValue[] values)
+    {
+        try
+        {
+            var first = (long)await RedisCalls.RunForLogAsync(() => Db.ScriptEvaluateAsync(AppendScript, keys, values), "appending to the log").ConfigureAwait(false);
+            Advance(ref _next, first + batch.Count);
+            Wake();
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].TrySetResult(first + i);
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var pending in batch)
+            {
+                pending.TrySetException(e);
+            }
+        }
     }
 
     /// <inheritdoc/>
@@ -258,6 +382,12 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
         }
 
         await _disposed.CancelAsync().ConfigureAwait(false);
+        _appends.Writer.TryComplete();
+        if (_writer is { } writer)
+        {
+            await writer.ConfigureAwait(false); // what was queued is written (or fails) before the log closes
+        }
+
         if (_tail is { } tail)
         {
             try
@@ -334,5 +464,15 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
         {
             throw new SymphainyException(ErrorCodes.WalIoFailed, $"The Redis log could not be read ({typed.Code}): {typed.Message}", typed);
         }
+    }
+
+    /// <summary>An append waiting for its batch: the encoded record and the promise of its position.</summary>
+    private sealed class Pending(byte[] record) : TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public byte[] Record { get; } = record;
+
+        public TenantId Tenant { get; set; }
+
+        public byte[]? Event { get; set; }
     }
 }

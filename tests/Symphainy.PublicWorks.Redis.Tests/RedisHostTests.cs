@@ -59,6 +59,46 @@ public sealed class RedisHostTests(RedisServerFixture redis) : IClassFixture<Red
         await restarted.StopAsync();
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Another_process_following_the_tenants_events_sees_every_saga_end_in_log_order(bool redisLog)
+    {
+        // With the Redis log, events are written by the log with their records; with another log (the host's own
+        // choice), the Runtime publishes them on the Redis bus. Either way another process sees the same story.
+        // A second bus on its own connection stands for another process: it follows the tenant's event stream.
+        await using var elsewhere = await ConnectionMultiplexer.ConnectAsync(redis.Server.ConnectionString);
+        var follower = new RedisExecutionEventBus(elsewhere, _prefix, TimeProvider.System);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var events = follower.SubscribeAsync(_tenant, cancellationToken: stop.Token).GetAsyncEnumerator(stop.Token);
+        var first = events.MoveNextAsync(); // attached
+
+        using var host = await StartAsync(redis.Server.ConnectionString, services: redisLog ? null : s => s.AddSingleton<IWriteAheadLog>(new InMemoryWriteAheadLog(TimeProvider.System)));
+        host.Services.GetRequiredService<IExecutionEventBus>().IsFedByLog.Should().Be(redisLog);
+        var intake = host.Services.GetRequiredService<IIntentIntake>();
+        var sagas = new HashSet<SagaId>();
+        for (var i = 0; i < 50; i++)
+        {
+            sagas.Add((await intake.SubmitAsync(new Intent("tests.double", _tenant, JsonSerializer.SerializeToElement(new Number(i))))).Execution);
+        }
+
+        var seen = new List<ExecutionEvent>();
+        var completed = new HashSet<SagaId>();
+        for (var more = await first; more; more = await events.MoveNextAsync())
+        {
+            seen.Add(events.Current);
+            if (events.Current.Kind == ExecutionEventKind.SagaCompleted && completed.Add(events.Current.Saga) && completed.Count == sagas.Count)
+            {
+                break;
+            }
+        }
+
+        completed.Should().BeEquivalentTo(sagas);
+        seen.Select(e => e.Position).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
+        seen.Should().OnlyContain(e => e.Tenant == _tenant && sagas.Contains(e.Saga));
+        await host.StopAsync();
+    }
+
     [Fact]
     public async Task The_provider_choice_wins_whether_it_is_made_before_or_after_the_runtime_defaults()
     {
@@ -113,7 +153,7 @@ public sealed class RedisHostTests(RedisServerFixture redis) : IClassFixture<Red
         error.IsRetryable.Should().BeTrue();
     }
 
-    private async Task<IHost> StartAsync(string? connectionString, Dictionary<string, string?>? settings = null)
+    private async Task<IHost> StartAsync(string? connectionString, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = AppContext.BaseDirectory });
         var config = new Dictionary<string, string?> { ["Symphainy:Redis:KeyPrefix"] = _prefix };
@@ -130,6 +170,7 @@ public sealed class RedisHostTests(RedisServerFixture redis) : IClassFixture<Red
 
         builder.Logging.ClearProviders();
         new SymphainyBuilder(builder.Services).AddCapability<Doubling>("tests.double", "tests", "doubles a number").UseRedis();
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         try
         {

@@ -123,7 +123,8 @@ internal sealed partial class ExecutionEventPublisher : IWalRetentionHold, IAsyn
     {
         lock (_gate)
         {
-            if (_inProcess is null || _inProcess.HasSubscribers)
+            // A bus the log feeds itself needs nothing from here; an in-process bus nobody listens to neither.
+            if (!_bus.IsFedByLog && (_inProcess is null || _inProcess.HasSubscribers))
             {
                 return false;
             }

@@ -16,4 +16,10 @@ public interface IExecutionEventBus
     /// <param name="saga">Only this saga's events, or all of the tenant's.</param>
     /// <param name="cancellationToken">Ends the subscription.</param>
     IAsyncEnumerable<ExecutionEvent> SubscribeAsync(TenantId tenant, SagaId? saga = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Whether the bus takes each log record's event by itself (a provider whose log writes the events with the
+    /// records, in the same write). The Runtime then does not follow the log to publish on it. Default false.
+    /// </summary>
+    bool IsFedByLog => false;
 }
