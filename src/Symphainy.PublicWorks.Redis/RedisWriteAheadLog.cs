@@ -25,30 +25,43 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
 
     private const int PageSize = 512;
 
-    // KEYS: the log, its counter, then the tenants' event streams of this batch. ARGV[1]: the channel that wakes
-    // followers; ARGV[2]: events kept per tenant stream; then (record, event stream index or 0, event) per record.
-    // Returns the first record's position. Records and their events go in one script, so one write to the server's
-    // append-only file (and one fsync) covers both.
+    // KEYS: the log, its counter, then the tenants' event streams and the fences' lease keys of this batch.
+    // ARGV[1]: the channel that wakes followers; ARGV[2]: events kept per tenant stream; ARGV[3]: now (the writer's
+    // clock, Unix ms); then per record: record, event stream index or 0, event, lease key index or 0, owner, token.
+    // A fenced record is written only while its lease is that owner's, with that token, unexpired. Returns each
+    // record's position, or 0 for one that was fenced off. Records and their events go in one script, so one write
+    // to the server's append-only file (and one fsync) covers both.
     private const string AppendScript = """
-        local count = (#ARGV - 2) / 3
-        local last = redis.call('INCRBY', KEYS[2], count)
-        local first = last - count + 1
+        local positions = {}
         local woken = {}
-        for i = 0, count - 1 do
-          local position = first + i
-          local at = 3 + (3 * i)
-          redis.call('XADD', KEYS[1], '0-' .. position, 'r', ARGV[at])
-          local stream = tonumber(ARGV[at + 1])
-          if stream > 0 then
-            local ok = redis.pcall('XADD', KEYS[stream], 'MAXLEN', '~', ARGV[2], '0-' .. position, 'e', ARGV[at + 2])
-            if type(ok) ~= 'table' or not ok.err then woken[stream] = position end
+        local last = 0
+        local now = tonumber(ARGV[3])
+        for at = 4, #ARGV, 6 do
+          local lease = tonumber(ARGV[at + 3])
+          local allowed = true
+          if lease > 0 then
+            local held = redis.call('HMGET', KEYS[lease], 'owner', 'token', 'exp')
+            allowed = held[1] == ARGV[at + 4] and held[2] == ARGV[at + 5] and held[3] and tonumber(held[3]) > now
+          end
+          if allowed then
+            local position = redis.call('INCR', KEYS[2])
+            redis.call('XADD', KEYS[1], '0-' .. position, 'r', ARGV[at])
+            local stream = tonumber(ARGV[at + 1])
+            if stream > 0 then
+              local ok = redis.pcall('XADD', KEYS[stream], 'MAXLEN', '~', ARGV[2], '0-' .. position, 'e', ARGV[at + 2])
+              if type(ok) ~= 'table' or not ok.err then woken[stream] = position end
+            end
+            positions[#positions + 1] = position
+            last = position
+          else
+            positions[#positions + 1] = 0
           end
         end
-        redis.call('PUBLISH', ARGV[1], last)
+        if last > 0 then redis.call('PUBLISH', ARGV[1], last) end
         for stream, position in pairs(woken) do
           redis.call('PUBLISH', KEYS[stream] .. ':tail', position)
         end
-        return first
+        return positions
         """;
 
     private const int MaxBatchRecords = 512;
@@ -153,11 +166,11 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
     /// </remarks>
     public async ValueTask<long> AppendAsync(WalEntry entry, CancellationToken cancellationToken = default)
     {
-        entry.Validate(_maxRecordBytes);
+        entry.Validate(_maxRecordBytes, checksFences: true);
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
-        var pending = new Pending(RedisRecordFormat.Encode(entry, now));
+        var pending = new Pending(RedisRecordFormat.Encode(entry, now)) { Fence = entry.Fence };
         if (WritesEvents
             && Symphainy.Events.ExecutionEventMapping.FromRecord(new WalRecord(0, now, entry.Kind, entry.Tenant, entry.Payload, entry.Session, entry.Saga, entry.Intent)) is { } executionEvent)
         {
@@ -188,6 +201,7 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
     {
         await Task.Yield();
         var streams = new Dictionary<TenantId, int>();
+        var leases = new Dictionary<(TenantId, string), int>();
         var reader = _appends.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
@@ -202,10 +216,12 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
             }
 
             streams.Clear();
+            leases.Clear();
             var keys = new List<RedisKey> { _keys.Log, _keys.LogSequence };
-            var values = new RedisValue[2 + (3 * batch.Count)];
+            var values = new RedisValue[3 + (6 * batch.Count)];
             values[0] = _keys.LogTail.ToString();
             values[1] = _eventsKept;
+            values[2] = _time.GetUtcNow().ToUnixTimeMilliseconds();
             for (var i = 0; i < batch.Count; i++)
             {
                 var pending = batch[i];
@@ -216,9 +232,20 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
                     streams[pending.Tenant] = stream = keys.Count;
                 }
 
-                values[2 + (3 * i)] = pending.Record;
-                values[3 + (3 * i)] = stream;
-                values[4 + (3 * i)] = pending.Event ?? RedisValue.EmptyString;
+                var lease = 0;
+                if (pending.Fence is { } fence && !leases.TryGetValue((fence.Tenant, fence.Resource), out lease))
+                {
+                    keys.Add(_keys.Lease(fence.Tenant, fence.Resource));
+                    leases[(fence.Tenant, fence.Resource)] = lease = keys.Count;
+                }
+
+                var at = 3 + (6 * i);
+                values[at] = pending.Record;
+                values[at + 1] = stream;
+                values[at + 2] = pending.Event ?? RedisValue.EmptyString;
+                values[at + 3] = lease;
+                values[at + 4] = pending.Fence?.Owner ?? RedisValue.EmptyString;
+                values[at + 5] = pending.Fence?.Token ?? 0;
             }
 
             await SendAsync(batch, [.. keys], values).ConfigureAwait(false);
@@ -229,12 +256,21 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
     {
         try
         {
-            var first = (long)await RedisCalls.RunForLogAsync(() => Db.ScriptEvaluateAsync(AppendScript, keys, values), "appending to the log").ConfigureAwait(false);
-            Advance(ref _next, first + batch.Count);
+            var positions = (long[])(await RedisCalls.RunForLogAsync(() => Db.ScriptEvaluateAsync(AppendScript, keys, values), "appending to the log").ConfigureAwait(false))!;
+            Advance(ref _next, positions.Max() + 1);
             Wake();
             for (var i = 0; i < batch.Count; i++)
             {
-                batch[i].TrySetResult(first + i);
+                if (positions[i] > 0)
+                {
+                    batch[i].TrySetResult(positions[i]);
+                }
+                else
+                {
+                    var fence = batch[i].Fence!;
+                    batch[i].TrySetException(new SymphainyException(ErrorCodes.WalFenced,
+                        $"The record was not written: lease '{fence.Resource}' (token {fence.Token}) is no longer {fence.Owner}'s; it expired or was taken over."));
+                }
             }
         }
         catch (Exception e)
@@ -474,5 +510,7 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
         public TenantId Tenant { get; set; }
 
         public byte[]? Event { get; set; }
+
+        public Symphainy.State.Lease? Fence { get; init; }
     }
 }

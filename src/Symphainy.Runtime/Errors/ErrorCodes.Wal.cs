@@ -26,4 +26,9 @@ public static partial class ErrorCodes
     public static readonly ErrorCode WalIoFailed = new(
         "wal.io_failed", ErrorKind.Platform, isRetryable: true,
         "The write-ahead log could not write, sync or read its files (disk full, permissions, I/O error). Appends that failed with this code were not acknowledged.");
+
+    /// <summary>A fenced append whose lease is no longer the writer's: nothing was written.</summary>
+    public static readonly ErrorCode WalFenced = new(
+        "wal.fenced", ErrorKind.Platform, isRetryable: false,
+        "The record was not written: the lease it was fenced with expired or another writer took it over (it has a higher token). The writer must stop; the current lease holder carries on.");
 }

@@ -110,7 +110,7 @@ public sealed partial class FileWriteAheadLog : IWriteAheadLog, IAsyncDisposable
     /// <inheritdoc/>
     public ValueTask<long> AppendAsync(WalEntry entry, CancellationToken cancellationToken = default)
     {
-        WalEntryValidation.Validate(entry, _options.MaxRecordBytes);
+        entry.Validate(_options.MaxRecordBytes, checksFences: false);
         ThrowIfClosed();
         var pending = new PendingAppend(entry);
         if (!_queue.Writer.TryWrite(pending))

@@ -43,7 +43,7 @@ public sealed class InMemoryWriteAheadLog : IWriteAheadLog
     /// <inheritdoc/>
     public ValueTask<long> AppendAsync(WalEntry entry, CancellationToken cancellationToken = default)
     {
-        WalEntryValidation.Validate(entry, _maxRecordBytes);
+        entry.Validate(_maxRecordBytes, checksFences: false);
         cancellationToken.ThrowIfCancellationRequested();
         var stored = entry.PayloadHandedOver ? entry : entry with { Payload = entry.Payload.ToArray() };
 

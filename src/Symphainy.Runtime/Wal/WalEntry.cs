@@ -24,11 +24,37 @@ public readonly record struct WalEntry(
     internal bool PayloadHandedOver { get; init; }
 
     /// <summary>
-    /// Checks the entry as every log must before it appends it: a known kind, a real tenant, real ids, and a payload of
-    /// at most <paramref name="maxRecordBytes"/>. For the authors of <see cref="IWriteAheadLog"/> adapters.
+    /// A lease the writer must still hold for the record to be written: the log checks, in the same atomic step as the
+    /// append, that this lease (same tenant) is the current one and has not expired, and otherwise writes nothing and
+    /// fails with <c>wal.fenced</c>. A worker paused past its lease can then never record after another took over.
+    /// Only a log shared between hosts checks fences (the Redis one); the others refuse a fenced entry.
+    /// </summary>
+    public Symphainy.State.Lease? Fence { get; init; }
+
+    /// <summary>
+    /// Checks the entry as every log must before it appends it: a known kind, a real tenant, real ids, a payload of
+    /// at most <paramref name="maxRecordBytes"/>, and a fence only where the log checks fences (of the entry's tenant).
+    /// For the authors of <see cref="IWriteAheadLog"/> adapters.
     /// </summary>
     /// <param name="maxRecordBytes">The largest payload the log accepts (<see cref="WalOptions.MaxRecordBytes"/>).</param>
-    /// <exception cref="ArgumentException">The kind is unknown, the tenant is missing or an id is <c>default</c>.</exception>
+    /// <param name="checksFences">Whether the log checks <see cref="Fence"/> atomically with the append.</param>
+    /// <exception cref="ArgumentException">The kind is unknown, the tenant is missing, an id is <c>default</c>, or the fence is another tenant's.</exception>
+    /// <exception cref="NotSupportedException">The entry has a fence and the log does not check fences.</exception>
     /// <exception cref="SymphainyException"><c>wal.record_too_large</c> when the payload is larger than allowed.</exception>
-    public void Validate(int maxRecordBytes) => Internal.WalEntryValidation.Validate(this, maxRecordBytes);
+    public void Validate(int maxRecordBytes, bool checksFences)
+    {
+        Internal.WalEntryValidation.Validate(this, maxRecordBytes);
+        if (Fence is { } fence)
+        {
+            if (!checksFences)
+            {
+                throw new NotSupportedException("This write-ahead log is local to one host and does not check fences; a fenced append needs a log shared between hosts (such as the Redis one).");
+            }
+
+            if (fence.Tenant != Tenant)
+            {
+                throw new ArgumentException("A record's fence must be a lease of the record's own tenant.");
+            }
+        }
+    }
 }
