@@ -9,6 +9,7 @@ using Symphainy.Events;
 using Symphainy.Hosting;
 using Symphainy.Intake;
 using Symphainy.Sagas;
+using Symphainy.Sessions;
 using Symphainy.State;
 using Symphainy.Wal;
 
@@ -97,6 +98,34 @@ public sealed class RedisHostTests(RedisServerFixture redis) : IClassFixture<Red
         seen.Select(e => e.Position).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
         seen.Should().OnlyContain(e => e.Tenant == _tenant && sagas.Contains(e.Saga));
         await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Sessions_and_idempotency_keys_live_in_Redis_so_a_second_host_sees_them()
+    {
+        using var first = await StartAsync(redis.Server.ConnectionString);
+        using var second = await StartAsync(redis.Server.ConnectionString);
+        var sessions = first.Services.GetRequiredService<ISessionRegistry>();
+        var session = await sessions.CreateAsync(_tenant, TimeSpan.FromMinutes(5));
+
+        // A session created on the first host is usable on the second.
+        var elsewhere = second.Services.GetRequiredService<IIntentIntake>();
+        var accepted = await elsewhere.SubmitAsync(new Intent("tests.double", _tenant, JsonSerializer.SerializeToElement(new Number(4)), session.Id, IdempotencyKey: "order-17"));
+        (await second.Services.GetRequiredService<ISagaEngine>().WaitForEndAsync(_tenant, accepted.Execution).WaitAsync(TimeSpan.FromSeconds(30))).State.Should().Be(SagaState.Completed);
+
+        // The key claimed on the second host is a duplicate on the first: one key, one intent, one saga.
+        var again = await first.Services.GetRequiredService<IIntentIntake>().SubmitAsync(new Intent("tests.double", _tenant, JsonSerializer.SerializeToElement(new Number(4)), IdempotencyKey: "order-17"));
+        again.Duplicate.Should().BeTrue();
+        again.Execution.Should().Be(accepted.Execution);
+        again.Intent.Should().Be(accepted.Intent);
+
+        // Ended on the first host, the session is refused on the second.
+        (await sessions.EndAsync(_tenant, session.Id)).Should().BeTrue();
+        var ended = async () => await elsewhere.SubmitAsync(new Intent("tests.double", _tenant, JsonSerializer.SerializeToElement(new Number(5)), session.Id));
+        (await ended.Should().ThrowAsync<SymphainyException>()).Which.Code.Should().Be("session.ended");
+
+        await second.StopAsync();
+        await first.StopAsync();
     }
 
     [Fact]
