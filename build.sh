@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for newcomers and CI.
 #   ./build.sh sample   runs the QuickStart sample on the embedded defaults
+#   ./build.sh sample-redis  runs the RedisHost sample against a throwaway redis-server
 #   ./build.sh test     installs what the tests need (if missing), then runs every test project
 #   ./build.sh bench    runs the benchmarks (Release, alone on the machine)
 #   ./build.sh api      refreshes every package's PublicAPI.Unshipped.txt after a deliberate public API change
@@ -55,6 +56,10 @@ case "$cmd" in
     need_dotnet
     dotnet run --project samples/QuickStart -c Release
     ;;
+  sample-redis)
+    need_dotnet
+    samples/RedisHost/run.sh
+    ;;
   test)
     need_dotnet
     install_apt_packages
@@ -100,7 +105,7 @@ case "$cmd" in
     echo "Review the diff: every line in it is a change to what the packages promise."
     ;;
   *)
-    echo "usage: ./build.sh [sample|test|bench|api]" >&2
+    echo "usage: ./build.sh [sample|sample-redis|test|bench|api]" >&2
     exit 2
     ;;
 esac
