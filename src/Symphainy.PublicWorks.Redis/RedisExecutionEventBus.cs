@@ -27,29 +27,29 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
     // An event whose id the stream already has (or passed) is skipped: a second publisher of the same log adds nothing.
     // Each stream that got events wakes its followers once.
     private const string AddScript = """
+        local function trim(stream, kept)
+          local length = redis.call('XLEN', stream)
+          if length > kept + math.floor(kept / 10) then
+            local dropped = redis.call('XRANGE', stream, '-', '+', 'COUNT', length - kept)
+            local last = tonumber(string.sub(dropped[#dropped][1], 3))
+            redis.call('XTRIM', stream, 'MINID', '0-' .. (last + 1))
+            redis.call('SET', stream .. ':trimmed', last)
+          end
+        end
         local woken = {}
         for i = 2, #ARGV, 3 do
           local index = tonumber(ARGV[i])
-          local ok = redis.pcall('XADD', KEYS[index], 'MAXLEN', '~', ARGV[1], ARGV[i + 1], 'e', ARGV[i + 2])
+          local ok = redis.pcall('XADD', KEYS[index], ARGV[i + 1], 'e', ARGV[i + 2])
           if type(ok) ~= 'table' or not ok.err then woken[index] = ARGV[i + 1] end
         end
         for index, id in pairs(woken) do
+          trim(KEYS[index], tonumber(ARGV[1]))
           redis.call('PUBLISH', KEYS[index] .. ':tail', id)
         end
         return 1
         """;
 
     private const int MaxBatch = 512;
-
-    // The highest id trimmed from the stream ('0-0' when nothing was, or there is no stream).
-    private const string MaxTrimmedScript = """
-        local info = redis.pcall('XINFO', 'STREAM', KEYS[1])
-        if type(info) ~= 'table' or info.err then return '0-0' end
-        for i = 1, #info, 2 do
-          if info[i] == 'max-deleted-entry-id' then return info[i + 1] end
-        end
-        return '0-0'
-        """;
 
     private readonly IConnectionMultiplexer _redis;
     private readonly RedisKeys _keys;
@@ -346,9 +346,9 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
 
     private async Task EnsureKeptAsync(TenantId tenant, long from)
     {
-        // A tenant's events are a subsequence of the log's positions, so a gap proves nothing; the stream's own record
-        // of the highest id trimmed away does.
-        var trimmed = Position((RedisValue)await RedisCalls.RunAsync(() => Db.ScriptEvaluateAsync(MaxTrimmedScript, [_keys.Events(tenant)]), "reading execution events").ConfigureAwait(false));
+        // A tenant's events are a subsequence of the log's positions, so a gap proves nothing; the highest position
+        // trimmed away, which the trimming script keeps beside the stream, does.
+        var trimmed = (long?)await RedisCalls.RunAsync(() => Db.StringGetAsync(_keys.EventsTrimmed(tenant)), "reading execution events").ConfigureAwait(false) ?? 0;
         if (trimmed >= from)
         {
             throw new SymphainyException(ErrorCodes.EventsInvalidPosition,

@@ -26,5 +26,7 @@ internal sealed class RedisKeys(string prefix)
 
     public RedisKey Events(TenantId tenant) => $"{prefix}:{{{tenant.Value:N}}}:events";
 
+    public RedisKey EventsTrimmed(TenantId tenant) => $"{prefix}:{{{tenant.Value:N}}}:events:trimmed";
+
     public RedisChannel EventsTail(TenantId tenant) => RedisChannel.Literal($"{prefix}:{{{tenant.Value:N}}}:events:tail");
 }

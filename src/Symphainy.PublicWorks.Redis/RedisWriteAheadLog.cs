@@ -32,6 +32,15 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
     // record's position, or 0 for one that was fenced off. Records and their events go in one script, so one write
     // to the server's append-only file (and one fsync) covers both.
     private const string AppendScript = """
+        local function trim(stream, kept)
+          local length = redis.call('XLEN', stream)
+          if length > kept + math.floor(kept / 10) then
+            local dropped = redis.call('XRANGE', stream, '-', '+', 'COUNT', length - kept)
+            local last = tonumber(string.sub(dropped[#dropped][1], 3))
+            redis.call('XTRIM', stream, 'MINID', '0-' .. (last + 1))
+            redis.call('SET', stream .. ':trimmed', last)
+          end
+        end
         local positions = {}
         local woken = {}
         local last = 0
@@ -48,7 +57,7 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
             redis.call('XADD', KEYS[1], '0-' .. position, 'r', ARGV[at])
             local stream = tonumber(ARGV[at + 1])
             if stream > 0 then
-              local ok = redis.pcall('XADD', KEYS[stream], 'MAXLEN', '~', ARGV[2], '0-' .. position, 'e', ARGV[at + 2])
+              local ok = redis.pcall('XADD', KEYS[stream], '0-' .. position, 'e', ARGV[at + 2])
               if type(ok) ~= 'table' or not ok.err then woken[stream] = position end
             end
             positions[#positions + 1] = position
@@ -59,6 +68,7 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
         end
         if last > 0 then redis.call('PUBLISH', ARGV[1], last) end
         for stream, position in pairs(woken) do
+          trim(KEYS[stream], tonumber(ARGV[2]))
           redis.call('PUBLISH', KEYS[stream] .. ':tail', position)
         end
         return positions
