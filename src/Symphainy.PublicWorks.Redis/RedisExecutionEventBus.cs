@@ -28,12 +28,10 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
     // Each stream that got events wakes its followers once.
     private const string AddScript = """
         local function trim(stream, kept)
-          local length = redis.call('XLEN', stream)
-          if length > kept + math.floor(kept / 10) then
-            local dropped = redis.call('XRANGE', stream, '-', '+', 'COUNT', length - kept)
-            local last = tonumber(string.sub(dropped[#dropped][1], 3))
-            redis.call('XTRIM', stream, 'MINID', '0-' .. (last + 1))
-            redis.call('SET', stream .. ':trimmed', last)
+          if redis.call('XLEN', stream) > kept + math.floor(kept / 10) then
+            redis.call('XTRIM', stream, 'MAXLEN', '~', kept)
+            local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1][1]
+            redis.call('SET', stream .. ':trimmed', tonumber(string.sub(first, 3)) - 1)
           end
         end
         local woken = {}
@@ -346,8 +344,9 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
 
     private async Task EnsureKeptAsync(TenantId tenant, long from)
     {
-        // A tenant's events are a subsequence of the log's positions, so a gap proves nothing; the highest position
-        // trimmed away, which the trimming script keeps beside the stream, does.
+        // A tenant's events are a subsequence of the log's positions, so a gap proves nothing. The trimming script keeps
+        // beside the stream the position just below the first entry it kept: everything up to it may be gone, so a
+        // resume from there is refused (a subscriber whose last event was trimmed may have missed the ones after it).
         var trimmed = (long?)await RedisCalls.RunAsync(() => Db.StringGetAsync(_keys.EventsTrimmed(tenant)), "reading execution events").ConfigureAwait(false) ?? 0;
         if (trimmed >= from)
         {

@@ -33,12 +33,10 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
     // to the server's append-only file (and one fsync) covers both.
     private const string AppendScript = """
         local function trim(stream, kept)
-          local length = redis.call('XLEN', stream)
-          if length > kept + math.floor(kept / 10) then
-            local dropped = redis.call('XRANGE', stream, '-', '+', 'COUNT', length - kept)
-            local last = tonumber(string.sub(dropped[#dropped][1], 3))
-            redis.call('XTRIM', stream, 'MINID', '0-' .. (last + 1))
-            redis.call('SET', stream .. ':trimmed', last)
+          if redis.call('XLEN', stream) > kept + math.floor(kept / 10) then
+            redis.call('XTRIM', stream, 'MAXLEN', '~', kept)
+            local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1][1]
+            redis.call('SET', stream .. ':trimmed', tonumber(string.sub(first, 3)) - 1)
           end
         end
         local positions = {}
