@@ -26,14 +26,7 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
     // KEYS: the tenants' streams in this batch. ARGV[1]: events kept per stream; then (key index, id, event) per event.
     // An event whose id the stream already has (or passed) is skipped: a second publisher of the same log adds nothing.
     // Each stream that got events wakes its followers once.
-    private const string AddScript = """
-        local function trim(stream, kept)
-          if redis.call('XLEN', stream) > kept + math.floor(kept / 10) then
-            redis.call('XTRIM', stream, 'MAXLEN', '~', kept)
-            local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1][1]
-            redis.call('SET', stream .. ':trimmed', tonumber(string.sub(first, 3)) - 1)
-          end
-        end
+    private const string AddScript = RedisKeys.TrimEventsFunction + """
         local woken = {}
         for i = 2, #ARGV, 3 do
           local index = tonumber(ARGV[i])
@@ -223,7 +216,7 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
     {
         // Attached when this first read runs: from the end of the stream as it is now.
         var last = await RedisCalls.RunAsync(() => Db.StreamRangeAsync(_keys.Events(tenant), "-", "+", 1, Order.Descending), "subscribing to execution events").ConfigureAwait(false);
-        var from = last.Length == 0 ? 1 : Position(last[0].Id) + 1;
+        var from = last.Length == 0 ? 1 : RedisKeys.Position(last[0].Id) + 1;
         await foreach (var e in FollowAsync(tenant, saga, from, checkKept: false, cancellationToken).ConfigureAwait(false))
         {
             yield return e;
@@ -299,7 +292,7 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
 
                 foreach (var entry in page)
                 {
-                    var position = Position(entry.Id);
+                    var position = RedisKeys.Position(entry.Id);
                     next = position + 1;
                     var e = Decode(tenant, position, entry);
                     if (saga is null || e.Saga == saga)
@@ -386,9 +379,4 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
         return new ExecutionEvent(position, (ExecutionEventKind)bytes[0], tenant, saga, (SagaState)bytes[1], step, timestamp);
     }
 
-    private static long Position(RedisValue id)
-    {
-        var text = (string)id!;
-        return long.Parse(text.AsSpan(text.IndexOf('-', StringComparison.Ordinal) + 1), System.Globalization.CultureInfo.InvariantCulture);
-    }
 }

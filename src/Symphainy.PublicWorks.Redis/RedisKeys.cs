@@ -29,4 +29,26 @@ internal sealed class RedisKeys(string prefix)
     public RedisKey EventsTrimmed(TenantId tenant) => $"{prefix}:{{{tenant.Value:N}}}:events:trimmed";
 
     public RedisChannel EventsTail(TenantId tenant) => RedisChannel.Literal($"{prefix}:{{{tenant.Value:N}}}:events:tail");
+
+    /// <summary>
+    /// Lua: keeps a tenant's event stream near <c>kept</c> entries (trimming whole overflows of a tenth), and records
+    /// beside it the position just below the first entry kept, below which a resume is refused.
+    /// </summary>
+    public const string TrimEventsFunction = """
+        local function trim(stream, kept)
+          if redis.call('XLEN', stream) > kept + math.floor(kept / 10) then
+            redis.call('XTRIM', stream, 'MAXLEN', '~', kept)
+            local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1][1]
+            redis.call('SET', stream .. ':trimmed', tonumber(string.sub(first, 3)) - 1)
+          end
+        end
+
+        """;
+
+    /// <summary>The log position a stream id <c>0-position</c> stands for.</summary>
+    public static long Position(RedisValue id)
+    {
+        var text = (string)id!;
+        return long.Parse(text.AsSpan(text.IndexOf('-', StringComparison.Ordinal) + 1), System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

@@ -31,14 +31,7 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
     // A fenced record is written only while its lease is that owner's, with that token, unexpired. Returns each
     // record's position, or 0 for one that was fenced off. Records and their events go in one script, so one write
     // to the server's append-only file (and one fsync) covers both.
-    private const string AppendScript = """
-        local function trim(stream, kept)
-          if redis.call('XLEN', stream) > kept + math.floor(kept / 10) then
-            redis.call('XTRIM', stream, 'MAXLEN', '~', kept)
-            local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1][1]
-            redis.call('SET', stream .. ':trimmed', tonumber(string.sub(first, 3)) - 1)
-          end
-        end
+    private const string AppendScript = RedisKeys.TrimEventsFunction + """
         local positions = {}
         local woken = {}
         local last = 0
@@ -379,7 +372,7 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
         if (checkTruncation)
         {
             // Positions have no gaps, so a read that does not start where it asked started below what was kept.
-            var startsLater = page.Length > 0 && Position(page[0].Id) > from;
+            var startsLater = page.Length > 0 && RedisKeys.Position(page[0].Id) > from;
             if (startsLater || (page.Length == 0 && from < await ReadFirstAsync().ConfigureAwait(false)))
             {
                 var kept = await ReadFirstAsync().ConfigureAwait(false);
@@ -392,7 +385,7 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
         var records = new List<WalRecord>(page.Length);
         foreach (var entry in page)
         {
-            var position = Position(entry.Id);
+            var position = RedisKeys.Position(entry.Id);
             var value = entry.Values.Length == 1 && entry.Values[0].Name == "r" ? (byte[]?)entry.Values[0].Value : null;
             if (value is null)
             {
@@ -484,11 +477,6 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
         return first;
     }
 
-    private static long Position(RedisValue id)
-    {
-        var text = (string)id!;
-        return long.Parse(text.AsSpan(text.IndexOf('-', StringComparison.Ordinal) + 1), System.Globalization.CultureInfo.InvariantCulture);
-    }
 
     private static void Advance(ref long field, long value)
     {
