@@ -18,7 +18,7 @@ namespace Symphainy.PublicWorks.Redis;
 /// delays them but never loses a record. <see cref="NextPosition"/> and <see cref="FirstPosition"/> are this host's
 /// view: at least every position it appended, read or checkpointed.
 /// </remarks>
-public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
+public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
 {
     /// <summary>How often a follower looks for new records when no message woke it.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
@@ -117,10 +117,15 @@ public sealed class RedisWriteAheadLog : IWriteAheadLog, IAsyncDisposable
         _maxRecordBytes = maxRecordBytes;
         KeyPrefix = keyPrefix;
         WritesEvents = writeEvents;
+        Leases = new RedisHotStateStore(redis, keyPrefix, time, TimeSpan.FromMinutes(1));
         _eventsKept = eventsKeptPerTenant;
     }
 
     private readonly int _eventsKept;
+
+    /// <inheritdoc/>
+    /// <remarks>The hot state store on this log's prefix: the append script checks fences against its leases.</remarks>
+    public Symphainy.State.IHotStateStore Leases { get; }
 
     /// <summary>What every key of this log starts with.</summary>
     public string KeyPrefix { get; }

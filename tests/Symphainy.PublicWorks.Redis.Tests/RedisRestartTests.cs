@@ -70,7 +70,13 @@ public sealed class RedisRestartTests
         // Every acknowledged intent is in the log once, and its saga completes (exactly once) when a host runs again:
         // the sagas the first host left unfinished when the server went away resume on the next start.
         using var restarted = await StartAsync(server);
-        await restarted.Services.GetRequiredService<ISagaEngine>().WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        var engine = restarted.Services.GetRequiredService<ISagaEngine>();
+        foreach (var saga in acknowledged)
+        {
+            // A saga whose lease the first host still held waits until it expires, then this host takes it over.
+            (await engine.WaitForEndAsync(_tenant, saga).WaitAsync(TimeSpan.FromSeconds(120))).State.Should().Be(SagaState.Completed);
+        }
+
         var received = new Dictionary<SagaId, int>();
         var ended = new Dictionary<SagaId, List<SagaState>>();
         await foreach (var record in restarted.Services.GetRequiredService<IWriteAheadLog>().ReadAsync(1))
@@ -117,7 +123,11 @@ public sealed class RedisRestartTests
     private static async Task<IHost> StartAsync(RedisServer server)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Symphainy:Redis:ConnectionString"] = server.ConnectionString + ",syncTimeout=1000,asyncTimeout=1000" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Symphainy:Redis:ConnectionString"] = server.ConnectionString + ",syncTimeout=1000,asyncTimeout=1000",
+            ["Symphainy:Sagas:LeaseDuration"] = "00:00:02", // the first host's leases on sagas it could not finish expire soon
+        });
         builder.Logging.ClearProviders();
         new SymphainyBuilder(builder.Services).AddCapability<RedisHostTests.Doubling>("tests.double", "tests", "doubles a number").UseRedis();
         builder.Services.AddSingleton<IWalRetentionHold>(new KeepEverything()); // the test reads the whole log afterwards

@@ -22,7 +22,7 @@ internal static class SagaServiceCollectionExtensions
         services.TryAddSingleton<SagaStore>();
         services.TryAddSingleton<LogRetention>();
         services.TryAddSingleton<IWalRetention>(sp => sp.GetRequiredService<LogRetention>());
-        services.TryAddSingleton<SagaExecutor>();
+        services.TryAddSingleton<SagaExecutor>(sp => ActivatorUtilities.CreateInstance<SagaExecutor>(sp, OwnershipFor(sp) is { } ownership ? [ownership] : []));
         services.TryAddSingleton<SagaRecovery>();
         services.TryAddSingleton<ExecutionEventPublisher>();
         services.TryAddSingleton<SagaEngine>();
@@ -36,6 +36,10 @@ internal static class SagaServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SagaEngineHost>());
         return services;
     }
+
+    // Saga leases only where the log is shared between hosts (the executor owns and disposes them).
+    private static SagaOwnership? OwnershipFor(IServiceProvider services) =>
+        services.GetRequiredService<IWriteAheadLog>() is ISharedWriteAheadLog shared ? ActivatorUtilities.CreateInstance<SagaOwnership>(services, shared) : null;
 
     /// <summary>Runs the engine's recovery when the host starts and stops it when the host stops.</summary>
     private sealed class SagaEngineHost(SagaEngine engine) : IHostedService

@@ -19,4 +19,12 @@ public sealed class SagaOptions
     /// </summary>
     [Range(0, 10_000_000, ErrorMessage = "must be between 0 and 10,000,000")]
     public int EndedSagasKept { get; set; } = 10_000;
+
+    /// <summary>
+    /// On a write-ahead log shared between hosts (<see cref="Wal.ISharedWriteAheadLog"/>): how long the lease a host
+    /// takes on a saga it runs lasts without renewal (it is renewed three times per duration). A host that dies or
+    /// pauses loses its sagas after at most this long. Default 15 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "must be between 1 second and 1 hour")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
 }

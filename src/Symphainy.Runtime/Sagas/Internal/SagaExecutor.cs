@@ -21,6 +21,9 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     private readonly ISagaRecoveryObserver[] _observers;
     private readonly ILogger _logger;
     private readonly TaskScheduler _scheduler;
+    private readonly SagaOwnership? _ownership;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(TenantId, SagaId), SagaRun> _deferred = new();
+    private Task? _takeover;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<object?> _execute;
@@ -36,8 +39,10 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         TimeProvider time,
         IRandomSource random,
         IEnumerable<ISagaRecoveryObserver> observers,
-        ILogger<SagaExecutor> logger)
+        ILogger<SagaExecutor> logger,
+        SagaOwnership? ownership = null)
     {
+        _ownership = ownership;
         _wal = wal;
         _store = store;
         _retention = retention;
@@ -85,7 +90,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     {
         try
         {
-            await _wal.AppendAsync(new WalEntry(kind, run.Tenant, payload, run.Session, run.Id, run.Intent) { PayloadHandedOver = true }).ConfigureAwait(false);
+            await _wal.AppendAsync(new WalEntry(kind, run.Tenant, payload, run.Session, run.Id, run.Intent) { PayloadHandedOver = true, Fence = run.Fence }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not SymphainyException { Code: "wal.record_too_large" } && IsStopping)
         {
@@ -112,6 +117,103 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         await wait.ConfigureAwait(true);
     }
 
+    private async Task<bool> TryTakeAsync(SagaRun run)
+    {
+        try
+        {
+            return await _ownership!.TryTakeAsync(run, Stopping).ConfigureAwait(true);
+        }
+        catch (SymphainyException e) when (e.IsRetryable)
+        {
+            LogLeaseUnavailable(_logger, e, run.Id); // the lease store is away: try again with the takeover scan
+            return false;
+        }
+    }
+
+    // A saga another host runs (or that this host could not take yet) waits here for the takeover scan.
+    private void Defer(SagaRun run)
+    {
+        _deferred[(run.Tenant, run.Id)] = run;
+        if (Interlocked.CompareExchange(ref _takeover, Task.CompletedTask, null) is null)
+        {
+            _takeover = TakeOverAsync();
+        }
+    }
+
+    /// <summary>
+    /// Every third of a lease: reads the log once from the oldest deferred saga's first record; a deferred saga that
+    /// ended elsewhere is retired here (its waiters get its end), one whose lease this host now takes is rebuilt from
+    /// what the log holds now (not from what it held when it was deferred) and resumed.
+    /// </summary>
+    private async Task TakeOverAsync()
+    {
+        var interval = _ownership!.Duration / 3;
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, Time, _stopping.Token).ConfigureAwait(false);
+                if (_deferred.IsEmpty)
+                {
+                    continue;
+                }
+
+                var histories = new Dictionary<(TenantId, SagaId), List<WalRecord>>();
+                await foreach (var record in _wal.ReadAsync(_deferred.Values.Min(r => r.FirstPosition), _stopping.Token).ConfigureAwait(false))
+                {
+                    if (record.Saga is { } saga && _deferred.ContainsKey((record.Tenant, saga)))
+                    {
+                        (histories.TryGetValue((record.Tenant, saga), out var list) ? list : histories[(record.Tenant, saga)] = []).Add(record);
+                    }
+                }
+
+                foreach (var (key, deferred) in _deferred)
+                {
+                    var history = histories.GetValueOrDefault(key) ?? [];
+                    if (history.LastOrDefault(r => r.Kind == WalRecordKind.SagaEnded) is { } end)
+                    {
+                        _deferred.TryRemove(key, out _);
+                        var payload = (SagaEndedPayload)WalPayloadCodec.Decode(end);
+                        var steps = history.Count(r => r.Kind == WalRecordKind.StepCompleted && WalPayloadCodec.Decode(r) is StepCompletedPayload { StepKind: StepKind.Step or StepKind.Agent });
+                        var snapshot = new SagaSnapshot(deferred.Id, deferred.Tenant, deferred.Intent, payload.Definition, payload.Version, payload.State, steps, null, payload.Output, payload.Error);
+                        _store.Retire(snapshot);
+                        deferred.Completion.TrySetResult(snapshot);
+                        continue;
+                    }
+
+                    var fresh = new SagaRun(deferred.Id, deferred.Tenant, deferred.Session, deferred.Intent, deferred.Definition, deferred.Input, deferred.FirstPosition);
+                    if (!await TryTakeAsync(fresh).ConfigureAwait(false))
+                    {
+                        continue;
+                    }
+
+                    // Rebuilt from the log as it is now that this host holds the lease: nothing can be added behind it.
+                    history.Clear();
+                    await foreach (var record in _wal.ReadAsync(deferred.FirstPosition, _stopping.Token).ConfigureAwait(false))
+                    {
+                        if (record.Saga == deferred.Id && record.Tenant == deferred.Tenant && record.Kind != WalRecordKind.IntentReceived)
+                        {
+                            fresh.Apply(WalPayloadCodec.Decode(record));
+                        }
+                    }
+
+                    _deferred.TryRemove(key, out _);
+                    _ = fresh.Completion.Task.ContinueWith(static (ended, waiting) => ((SagaRun)waiting!).Completion.TrySetResult(ended.Result), deferred, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    LogTakenOver(_logger, fresh.Id);
+                    Schedule(fresh);
+                }
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SymphainyException e) when (e.IsRetryable || e.Code.StartsWith("wal.", StringComparison.Ordinal))
+            {
+                LogTakeoverFailed(_logger, e);
+            }
+        }
+    }
+
     /// <summary>Stops starting steps and waits until every running saga reached a point where it records nothing more.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -129,6 +231,11 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         catch (TimeoutException)
         {
             LogDrainTimeout(_logger, Volatile.Read(ref _inFlight), DrainOnDispose);
+        }
+
+        if (_ownership is not null)
+        {
+            await _ownership.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -169,6 +276,15 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         {
             try
             {
+                // On a log shared between hosts, a saga runs where its lease is held; here only if this host takes it.
+                // Otherwise it waits for the lease: the takeover scan resumes it from the log once the lease is free,
+                // or learns from the log that it ended elsewhere.
+                if (_ownership is not null && run.Fence is null && !await TryTakeAsync(run).ConfigureAwait(true))
+                {
+                    Defer(run);
+                    return;
+                }
+
                 if (!run.StartRecorded)
                 {
                     await RecordAsync(run, WalRecordKind.SagaStarted, WalPayloadCodec.EncodeStarted(run.Definition.Name, run.Definition.Version)).ConfigureAwait(true);
@@ -205,6 +321,12 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
             {
                 await PoisonAsync(run, e).ConfigureAwait(true);
             }
+            catch (SymphainyException e) when (e.Code == ErrorCodes.WalFenced.Code)
+            {
+                LogFenced(_logger, run.Id); // another host holds the saga now and carries on from what was recorded
+                run.Fence = null;
+                Defer(run);
+            }
             catch (SymphainyException e) when (e.Code.StartsWith("wal.", StringComparison.Ordinal))
             {
                 LogLogFailed(_logger, e, run.Id);
@@ -217,6 +339,11 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         finally
         {
             context.Release();
+            if (_ownership is not null)
+            {
+                await _ownership.ReleaseAsync(run).ConfigureAwait(true);
+            }
+
             if (Interlocked.Decrement(ref _busy) == 0)
             {
                 BecameIdle?.Invoke();
@@ -351,6 +478,18 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
 
     [LoggerMessage(13, LogLevel.Error, "Saga {Saga}: compensation of step {Step} failed")]
     private static partial void LogCompensationFailed(ILogger logger, Exception exception, SagaId saga, string step);
+
+    [LoggerMessage(17, LogLevel.Warning, "Saga {Saga}: the lease store did not answer; the saga waits for the takeover scan")]
+    private static partial void LogLeaseUnavailable(ILogger logger, Exception exception, SagaId saga);
+
+    [LoggerMessage(18, LogLevel.Information, "Saga {Saga}: this host took its lease over and resumes it from what the log holds")]
+    private static partial void LogTakenOver(ILogger logger, SagaId saga);
+
+    [LoggerMessage(19, LogLevel.Warning, "The takeover scan of sagas waiting for their lease failed; it runs again")]
+    private static partial void LogTakeoverFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(16, LogLevel.Information, "Saga {Saga} stopped here: its lease was taken over, so the log refused its record; the lease's holder carries on")]
+    private static partial void LogFenced(ILogger logger, SagaId saga);
 
     [LoggerMessage(15, LogLevel.Warning, "{Count} sagas were still running {Timeout} after the host was disposed; what they record from now on is lost and they resume after restart")]
     private static partial void LogDrainTimeout(ILogger logger, int count, TimeSpan timeout);

@@ -40,6 +40,9 @@ internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>
     /// <summary>The intent's payload, UTF-8 JSON.</summary>
     public ReadOnlyMemory<byte> Input { get; }
 
+    /// <summary>On a shared log: the lease this host holds on the saga, which fences its records.</summary>
+    public Symphainy.State.Lease? Fence { get; set; }
+
     /// <summary>The input as intake bound it, for the first run only (a resumed saga reads <see cref="Input"/>).</summary>
     public object? BoundInput { get; set; }
 

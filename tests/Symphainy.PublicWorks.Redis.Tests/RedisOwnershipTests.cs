@@ -1,0 +1,129 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Symphainy.Hosting;
+using Symphainy.Intake;
+using Symphainy.Sagas;
+using Symphainy.Wal;
+using Symphainy.Wal.Records;
+
+namespace Symphainy.PublicWorks.Redis.Tests;
+
+/// <summary>
+/// Several hosts on one Redis log: a saga runs only where its lease is held, every record it writes is fenced with
+/// that lease, and a host that lost the lease (paused past it, say) records nothing more for it.
+/// </summary>
+public sealed class RedisOwnershipTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
+{
+    private readonly TenantId _tenant = new IdGenerator(TimeProvider.System, SystemRandomSource.Instance).Next<TenantId>();
+    private readonly string _prefix = RedisHotStateStoreConformanceTests.Prefix();
+
+    [Fact]
+    public async Task A_second_host_leaves_a_saga_the_first_runs_and_a_host_that_lost_the_lease_records_nothing_more()
+    {
+        Gated.Reset();
+        using var first = await StartAsync();
+        var accepted = await first.Services.GetRequiredService<IIntentIntake>().SubmitAsync(new Intent("tests.gated", _tenant, JsonSerializer.SerializeToElement(new RedisHostTests.Number(41))));
+        var saga = accepted.Execution;
+        await Gated.Entered.WaitAsync(TimeSpan.FromSeconds(30)); // the first host runs the saga's step now
+
+        // A second host starting on the same log finds the saga unfinished, but the first host holds its lease.
+        using (var second = await StartAsync())
+        {
+            await second.Services.GetRequiredService<ISagaEngine>().WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            (await second.Services.GetRequiredService<ISagaEngine>().GetAsync(_tenant, saga))!.State.Should().Be(SagaState.Pending, "the second host waits for the lease the first host holds");
+            (await RecordsAsync(second, saga)).Select(r => r.Kind).Should().Equal([WalRecordKind.IntentReceived, WalRecordKind.SagaStarted], "only the lease holder records");
+            await second.StopAsync();
+        }
+
+        // The first host loses the lease while its step runs (as if it paused past it); someone else takes it.
+        var leases = new RedisHotStateStore(redis.Connection, _prefix, TimeProvider.System, TimeSpan.FromMinutes(1));
+        await redis.Connection.GetDatabase().KeyDeleteAsync($"{_prefix}:{{{_tenant.Value:N}}}:lease:saga/{saga}");
+        var taken = (await leases.TryAcquireLeaseAsync(_tenant, $"saga/{saga}", "another-host", TimeSpan.FromMinutes(1)))!;
+
+        Gated.Open.Release(); // the first host's step finishes: its record is refused
+        await first.Services.GetRequiredService<ISagaEngine>().WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        (await RecordsAsync(first, saga)).Select(r => r.Kind).Should().Equal([WalRecordKind.IntentReceived, WalRecordKind.SagaStarted], "a host without the lease records nothing more");
+
+        // Once the lease is free, a host takes it over (the first host's takeover scan, or a host that starts) and
+        // resumes the saga from what was recorded; it ends once.
+        (await leases.ReleaseLeaseAsync(taken)).Should().BeTrue();
+        Gated.Open.Release();
+        using (var third = await StartAsync())
+        {
+            var ended = await third.Services.GetRequiredService<ISagaEngine>().WaitForEndAsync(_tenant, saga).WaitAsync(TimeSpan.FromSeconds(30));
+            ended.State.Should().Be(SagaState.Completed);
+            ended.Output!.Value.GetInt32().Should().Be(42);
+            var records = await RecordsAsync(third, saga);
+            records.Select(r => r.Kind).Should().Equal(
+                WalRecordKind.IntentReceived, WalRecordKind.SagaStarted, WalRecordKind.StepCompleted, WalRecordKind.StepCompleted, WalRecordKind.SagaEnded);
+            records.Where(r => r.Kind == WalRecordKind.StepCompleted).Select(r => ((StepCompletedPayload)WalPayloadCodec.Decode(r)).Name).Should().Equal("wait", "finish");
+            await third.StopAsync();
+        }
+
+        await first.StopAsync();
+    }
+
+    private static async Task<List<WalRecord>> RecordsAsync(IHost host, SagaId saga)
+    {
+        var records = new List<WalRecord>();
+        await foreach (var record in host.Services.GetRequiredService<IWriteAheadLog>().ReadAsync(1))
+        {
+            if (record.Saga == saga)
+            {
+                records.Add(record);
+            }
+        }
+
+        return records;
+    }
+
+    private async Task<IHost> StartAsync()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Symphainy:Redis:ConnectionString"] = redis.Server.ConnectionString,
+            ["Symphainy:Redis:KeyPrefix"] = _prefix,
+            ["Symphainy:Sagas:LeaseDuration"] = "00:00:05",
+        });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IWalRetentionHold>(new KeepEverything());
+        new SymphainyBuilder(builder.Services).AddCapability<Gated>("tests.gated", "tests", "waits at a gate").UseRedis();
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    private sealed class KeepEverything : IWalRetentionHold
+    {
+        public long RetainFrom => 1;
+    }
+
+    /// <summary>A step that says it started and then waits until the test opens the gate.</summary>
+    public sealed class Gated : Orchestrator<RedisHostTests.Number, int>
+    {
+        public static SemaphoreSlim Entered { get; private set; } = new(0);
+
+        public static SemaphoreSlim Open { get; private set; } = new(0);
+
+        public static void Reset()
+        {
+            Entered = new SemaphoreSlim(0);
+            Open = new SemaphoreSlim(0);
+        }
+
+        public override async Task<int> RunAsync(SagaContext saga, RedisHostTests.Number input)
+        {
+            var value = await saga.Step("wait", async cancellationToken =>
+            {
+                Entered.Release();
+                await Open.WaitAsync(cancellationToken);
+                return input.Value;
+            });
+            return await saga.Step("finish", _ => Task.FromResult(value + 1));
+        }
+    }
+}
