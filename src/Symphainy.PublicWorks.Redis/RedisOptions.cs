@@ -44,6 +44,14 @@ public sealed class RedisOptions
     /// </summary>
     public bool RequireAlwaysFsync { get; set; } = true;
 
+    /// <summary>
+    /// Whether the host's checkpoints remove records from the Redis log. Default false: a checkpoint is one host's view
+    /// of what it still needs, and on a log several hosts share, records another host's unfinished sagas need could go.
+    /// The log then grows with every record (about 150 bytes each, plus the payload): set true when one host runs
+    /// against the log, or trim by hand what every host has finished. Coordinated retention across hosts is not built.
+    /// </summary>
+    public bool TrimLog { get; set; }
+
     /// <summary>Execution events kept per tenant in the event stream, oldest trimmed first. Default 100,000.</summary>
     [Range(100, 100_000_000, ErrorMessage = "must be between 100 and 100,000,000")]
     public int EventsKeptPerTenant { get; set; } = 100_000;

@@ -26,7 +26,7 @@ public static class RedisSymphainyBuilderExtensions
         var connection = sp.GetRequiredService<RedisConnection>();
         var maxRecordBytes = sp.GetRequiredService<IOptions<SymphainyOptions>>().Value.Wal.MaxRecordBytes;
         var options = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
-        return new RedisWriteAheadLog(connection.Multiplexer, connection.KeyPrefix, sp.GetRequiredService<TimeProvider>(), maxRecordBytes, writeEvents: true, options.EventsKeptPerTenant);
+        return new RedisWriteAheadLog(connection.Multiplexer, connection.KeyPrefix, sp.GetRequiredService<TimeProvider>(), maxRecordBytes, writeEvents: true, options.EventsKeptPerTenant, trimOnCheckpoint: options.TrimLog);
     });
 
     private static readonly ServiceDescriptor Events = ServiceDescriptor.Singleton<IExecutionEventBus>(sp =>

@@ -106,7 +106,12 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
     /// prefix (which then has nothing left to publish). <c>UseRedis</c> turns it on.
     /// </param>
     /// <param name="eventsKeptPerTenant">Events kept per tenant stream when <paramref name="writeEvents"/> is on.</param>
-    public RedisWriteAheadLog(IConnectionMultiplexer redis, string keyPrefix, TimeProvider time, int maxRecordBytes = 4 * 1024 * 1024, bool writeEvents = false, int eventsKeptPerTenant = 100_000)
+    /// <param name="trimOnCheckpoint">
+    /// Whether a checkpoint removes records (true), or only reports the first position kept (false). A checkpoint is
+    /// one host's view of what it still needs, so with several hosts on one log only false is safe (see
+    /// <see cref="RedisOptions.TrimLog"/>).
+    /// </param>
+    public RedisWriteAheadLog(IConnectionMultiplexer redis, string keyPrefix, TimeProvider time, int maxRecordBytes = 4 * 1024 * 1024, bool writeEvents = false, int eventsKeptPerTenant = 100_000, bool trimOnCheckpoint = true)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentException.ThrowIfNullOrWhiteSpace(keyPrefix);
@@ -117,11 +122,13 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
         _maxRecordBytes = maxRecordBytes;
         KeyPrefix = keyPrefix;
         WritesEvents = writeEvents;
+        _trim = trimOnCheckpoint;
         Leases = new RedisHotStateStore(redis, keyPrefix, time, TimeSpan.FromMinutes(1));
         _eventsKept = eventsKeptPerTenant;
     }
 
     private readonly int _eventsKept;
+    private readonly bool _trim;
 
     /// <inheritdoc/>
     /// <remarks>The hot state store on this log's prefix: the append script checks fences against its leases.</remarks>
@@ -409,6 +416,11 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         cancellationToken.ThrowIfCancellationRequested();
+        if (!_trim)
+        {
+            return await ReadFirstAsync().ConfigureAwait(false);
+        }
+
         var first = (long)await RedisCalls.RunForLogAsync(
             () => Db.ScriptEvaluateAsync(CheckpointScript, [_keys.Log, _keys.LogFirst, _keys.LogSequence], [position]), "checkpointing the log").ConfigureAwait(false);
         Advance(ref _first, first);

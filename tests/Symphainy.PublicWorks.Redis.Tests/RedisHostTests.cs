@@ -128,6 +128,37 @@ public sealed class RedisHostTests(RedisServerFixture redis) : IClassFixture<Red
         await first.StopAsync();
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Checkpoints_remove_records_from_the_shared_log_only_when_trimming_was_chosen(bool trim)
+    {
+        using var host = await StartAsync(redis.Server.ConnectionString, new() { ["Symphainy:Redis:TrimLog"] = trim ? "true" : "false" });
+        var intake = host.Services.GetRequiredService<IIntentIntake>();
+        var engine = host.Services.GetRequiredService<ISagaEngine>();
+        for (var i = 0; i < 10; i++)
+        {
+            var accepted = await intake.SubmitAsync(new Intent("tests.double", _tenant, JsonSerializer.SerializeToElement(new Number(i))));
+            await engine.WaitForEndAsync(_tenant, accepted.Execution).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        var first = await host.Services.GetRequiredService<IWalRetention>().CheckpointAsync();
+        var log = host.Services.GetRequiredService<IWriteAheadLog>();
+        var kept = await redis.Connection.GetDatabase().StreamLengthAsync($"{{{_prefix}}}:wal");
+        if (trim)
+        {
+            first.Should().BeGreaterThan(1, "every saga ended, so one host's view is that nothing before the end is needed");
+            kept.Should().Be(log.NextPosition - first);
+        }
+        else
+        {
+            first.Should().Be(1, "another host's unfinished sagas may still need any record");
+            kept.Should().Be(log.NextPosition - 1);
+        }
+
+        await host.StopAsync();
+    }
+
     [Fact]
     public async Task The_provider_choice_wins_whether_it_is_made_before_or_after_the_runtime_defaults()
     {
