@@ -127,6 +127,7 @@ public sealed class RedisRestartTests
         {
             ["Symphainy:Redis:ConnectionString"] = server.ConnectionString + ",syncTimeout=1000,asyncTimeout=1000",
             ["Symphainy:Sagas:LeaseDuration"] = "00:00:02", // the first host's leases on sagas it could not finish expire soon
+            ["Symphainy:Sagas:EndedSagasKept"] = "1000000", // the test asks the restarted host about every saga of the run
         });
         builder.Logging.ClearProviders();
         new SymphainyBuilder(builder.Services).AddCapability<RedisHostTests.Doubling>("tests.double", "tests", "doubles a number").UseRedis();

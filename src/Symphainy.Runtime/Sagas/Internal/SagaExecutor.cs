@@ -130,9 +130,16 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         }
     }
 
-    // A saga another host runs (or that this host could not take yet) waits here for the takeover scan.
-    private void Defer(SagaRun run)
+    /// <summary>Whether sagas run under leases (the log is shared between hosts).</summary>
+    public bool RunsUnderLeases => _ownership is not null;
+
+    /// <summary>
+    /// Leaves a saga to the takeover scan: one another host runs, one this host could not take yet, or one recovery
+    /// found (on a shared log its history may have grown since it was read, so it is read again under the lease).
+    /// </summary>
+    public void Defer(SagaRun run)
     {
+        _store.Add(run);
         _deferred[(run.Tenant, run.Id)] = run;
         if (Interlocked.CompareExchange(ref _takeover, Task.CompletedTask, null) is null)
         {
@@ -188,16 +195,39 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                     }
 
                     // Rebuilt from the log as it is now that this host holds the lease: nothing can be added behind it.
-                    history.Clear();
+                    // It may have ended between the scan's read and the lease (its holder ends it, then gives the lease
+                    // back): then it is retired here, never run again.
+                    WalRecord? endRecord = null;
+                    var stepsDone = 0;
                     await foreach (var record in _wal.ReadAsync(deferred.FirstPosition, _stopping.Token).ConfigureAwait(false))
                     {
-                        if (record.Saga == deferred.Id && record.Tenant == deferred.Tenant && record.Kind != WalRecordKind.IntentReceived)
+                        if (record.Saga != deferred.Id || record.Tenant != deferred.Tenant || record.Kind == WalRecordKind.IntentReceived)
                         {
-                            fresh.Apply(WalPayloadCodec.Decode(record));
+                            continue;
                         }
+
+                        if (record.Kind == WalRecordKind.SagaEnded)
+                        {
+                            endRecord = record;
+                            continue;
+                        }
+
+                        var payload = WalPayloadCodec.Decode(record);
+                        stepsDone += payload is StepCompletedPayload { StepKind: StepKind.Step or StepKind.Agent } ? 1 : 0;
+                        fresh.Apply(payload);
                     }
 
                     _deferred.TryRemove(key, out _);
+                    if (endRecord is not null)
+                    {
+                        await _ownership!.ReleaseAsync(fresh).ConfigureAwait(false);
+                        var endedHere = (SagaEndedPayload)WalPayloadCodec.Decode(endRecord);
+                        var endedSnapshot = new SagaSnapshot(deferred.Id, deferred.Tenant, deferred.Intent, endedHere.Definition, endedHere.Version, endedHere.State, stepsDone, null, endedHere.Output, endedHere.Error);
+                        _store.Retire(endedSnapshot);
+                        deferred.Completion.TrySetResult(endedSnapshot);
+                        continue;
+                    }
+
                     _ = fresh.Completion.Task.ContinueWith(static (ended, waiting) => ((SagaRun)waiting!).Completion.TrySetResult(ended.Result), deferred, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                     LogTakenOver(_logger, fresh.Id);
                     Schedule(fresh);

@@ -109,7 +109,15 @@ internal sealed partial class SagaRecovery(
             await observer.BeforeResumeAsync(run.Snapshot(), cancellationToken).ConfigureAwait(false);
         }
 
-        executor.Schedule(run);
+        if (executor.RunsUnderLeases)
+        {
+            executor.Defer(run); // on a shared log: resumed by the takeover scan, from the log as it is under the lease
+        }
+        else
+        {
+            executor.Schedule(run);
+        }
+
         foreach (var observer in _observers)
         {
             await observer.AfterResumeAsync(run.Snapshot(), cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Symphainy.Sagas;
+using Symphainy.Wal;
+using Symphainy.Wal.Records;
+
+namespace Symphainy.PublicWorks.Redis.Tests;
+
+/// <summary>
+/// Real host processes on one redis-server: three submit and run 2,000 sagas between them, one is killed with
+/// SIGKILL mid-run, and a replacement host started afterwards takes its unfinished sagas over once their leases
+/// expire. Every acknowledged saga ends exactly once and no step is recorded twice.
+/// </summary>
+public sealed class RedisMultiProcessTests
+{
+    [Fact]
+    public async Task Sagas_of_a_host_killed_mid_run_are_taken_over_and_every_saga_completes_exactly_once()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var prefix = RedisHotStateStoreConformanceTests.Prefix();
+        var tenant = new IdGenerator(TimeProvider.System, SystemRandomSource.Instance).Next<TenantId>();
+        var acknowledged = new ConcurrentDictionary<SagaId, string>();
+        var workers = new List<Worker>();
+        try
+        {
+            foreach (var (name, count) in new[] { ("w1", 667), ("w2", 667), ("w3", 666) })
+            {
+                workers.Add(Worker.Start(server, prefix, name, count, tenant, acknowledged));
+            }
+
+            var victim = workers[1];
+            await WaitUntilAsync(() => victim.Acknowledged >= 150, "the second host acknowledged 150 intents");
+            victim.Kill(); // SIGKILL: no stop, no lease given back
+            await using var log = new RedisWriteAheadLog(StackExchange.Redis.ConnectionMultiplexer.Connect(server.ConnectionString), prefix, TimeProvider.System);
+            var atKill = await ReadAsync(log);
+            var orphaned = acknowledged.Where(a => a.Value == "w2" && !atKill[a.Key].Any(r => r.Kind == WalRecordKind.SagaEnded)).Select(a => a.Key).ToList();
+            orphaned.Should().NotBeEmpty("the kill lands while the second host runs some of its sagas");
+            await Task.WhenAll(workers[0].Done, workers[2].Done).WaitAsync(TimeSpan.FromMinutes(2));
+
+            // The killed host's unfinished sagas are in the log; a host that starts now takes them over.
+            workers.Add(Worker.Start(server, prefix, "w4", 0, tenant, acknowledged));
+            Dictionary<SagaId, List<WalRecord>> bySaga = [];
+            await WaitUntilAsync(
+                () =>
+                {
+                    bySaga = ReadAsync(log).GetAwaiter().GetResult();
+                    return acknowledged.Keys.All(saga => bySaga.TryGetValue(saga, out var records) && records.Any(r => r.Kind == WalRecordKind.SagaEnded));
+                },
+                "every acknowledged saga ended");
+
+            acknowledged.Should().HaveCountGreaterThanOrEqualTo(1_333 + 150);
+            foreach (var saga in acknowledged.Keys)
+            {
+                var records = bySaga[saga];
+                records.Count(r => r.Kind == WalRecordKind.IntentReceived).Should().Be(1, "saga {0} was accepted once", saga);
+                records.Where(r => r.Kind == WalRecordKind.SagaEnded).Select(r => ((SagaEndedPayload)WalPayloadCodec.Decode(r)).State)
+                    .Should().Equal([SagaState.Completed], "saga {0} ends exactly once", saga);
+                records.Where(r => r.Kind == WalRecordKind.StepCompleted).Select(r => ((StepCompletedPayload)WalPayloadCodec.Decode(r)).Name)
+                    .Should().Equal(["one", "two", "three"], "saga {0} records each step once, in order", saga);
+            }
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                worker.Kill();
+            }
+        }
+    }
+
+    private static async Task<Dictionary<SagaId, List<WalRecord>>> ReadAsync(RedisWriteAheadLog log)
+    {
+        var bySaga = new Dictionary<SagaId, List<WalRecord>>();
+        await foreach (var record in log.ReadAsync(1))
+        {
+            if (record.Saga is { } saga)
+            {
+                (bySaga.TryGetValue(saga, out var list) ? list : bySaga[saga] = []).Add(record);
+            }
+        }
+
+        return bySaga;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            deadline.Elapsed.Should().BeLessThan(TimeSpan.FromMinutes(2), "{0} within two minutes", what);
+            await Task.Delay(200);
+        }
+    }
+
+    private sealed class Worker
+    {
+        private readonly Process _process;
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _acknowledged;
+
+        private Worker(Process process) => _process = process;
+
+        public int Acknowledged => Volatile.Read(ref _acknowledged);
+
+        public Task Done => _done.Task;
+
+        public static Worker Start(RedisServer server, string prefix, string name, int count, TenantId tenant, ConcurrentDictionary<SagaId, string> acknowledged)
+        {
+            var root = AppContext.BaseDirectory;
+            while (!File.Exists(Path.Combine(root, "Symphainy.sln")))
+            {
+                root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
+            }
+
+            var dll = Path.Combine(root, "tests", "Symphainy.PublicWorks.Redis.Worker", "bin", Configuration, "net10.0", "Symphainy.PublicWorks.Redis.Worker.dll");
+            File.Exists(dll).Should().BeTrue($"the solution build produces {dll}");
+            var start = new ProcessStartInfo("dotnet", [dll, server.ConnectionString, prefix, name, count.ToString(System.Globalization.CultureInfo.InvariantCulture), tenant.ToString()])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            var process = Process.Start(start)!;
+            var worker = new Worker(process);
+            process.OutputDataReceived += (_, line) =>
+            {
+                if (line.Data is { } text && text.StartsWith("ACK ", StringComparison.Ordinal))
+                {
+                    acknowledged[SagaId.Parse(text[4..])] = name;
+                    Interlocked.Increment(ref worker._acknowledged);
+                }
+                else if (line.Data == "DONE")
+                {
+                    worker._done.TrySetResult();
+                }
+            };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return worker;
+        }
+
+        public void Kill()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true); // SIGKILL
+                _process.WaitForExit();
+            }
+        }
+    }
+
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+}
