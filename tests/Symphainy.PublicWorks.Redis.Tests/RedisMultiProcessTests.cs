@@ -8,13 +8,13 @@ namespace Symphainy.PublicWorks.Redis.Tests;
 
 /// <summary>
 /// Real host processes on one redis-server: three submit and run 2,000 sagas between them, one is killed with
-/// SIGKILL mid-run, and a replacement host started afterwards takes its unfinished sagas over once their leases
-/// expire. Every acknowledged saga ends exactly once and no step is recorded twice.
+/// SIGKILL mid-run, and the two still running take its unfinished sagas over once their leases expire. Every
+/// acknowledged saga ends exactly once and no step is recorded twice.
 /// </summary>
 public sealed class RedisMultiProcessTests
 {
     [Fact]
-    public async Task Sagas_of_a_host_killed_mid_run_are_taken_over_and_every_saga_completes_exactly_once()
+    public async Task Sagas_of_a_host_killed_mid_run_are_taken_over_by_the_hosts_still_running_and_every_saga_completes_exactly_once()
     {
         await using var server = await RedisServer.StartAsync();
         var prefix = RedisHotStateStoreConformanceTests.Prefix();
@@ -37,8 +37,8 @@ public sealed class RedisMultiProcessTests
             orphaned.Should().NotBeEmpty("the kill lands while the second host runs some of its sagas");
             await Task.WhenAll(workers[0].Done, workers[2].Done).WaitAsync(TimeSpan.FromMinutes(2));
 
-            // The killed host's unfinished sagas are in the log; a host that starts now takes them over.
-            workers.Add(Worker.Start(server, prefix, "w4", 0, tenant, acknowledged));
+            // The hosts still running watch the sagas the others accept: once the killed host's leases expire, they
+            // take its unfinished sagas over and finish them.
             Dictionary<SagaId, List<WalRecord>> bySaga = [];
             await WaitUntilAsync(
                 () =>

@@ -68,9 +68,10 @@ public sealed class RedisServer : IAsyncDisposable
                 await probe.GetDatabase().PingAsync();
                 return;
             }
-            catch (RedisConnectionException) when (deadline.Elapsed < TimeSpan.FromSeconds(20) && !_process.HasExited)
+            catch (Exception e) when ((e is RedisConnectionException || e.Message.StartsWith("LOADING", StringComparison.Ordinal))
+                && deadline.Elapsed < TimeSpan.FromSeconds(20) && !_process.HasExited)
             {
-                await Task.Delay(50);
+                await Task.Delay(50); // not listening yet, or still loading its append-only file after a restart
             }
         }
     }

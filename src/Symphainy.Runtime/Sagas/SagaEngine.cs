@@ -124,8 +124,10 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
         }
 
         // One pass over the log feeds every participant (idempotency keys, sessions, sagas).
+        var readTo = _wal.FirstPosition;
         await foreach (var record in _wal.ReadAsync(_wal.FirstPosition, cancellationToken).ConfigureAwait(false))
         {
+            readTo = record.Position + 1;
             foreach (var participant in _participants)
             {
                 participant.Observe(record);
@@ -139,6 +141,8 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
             await participant.CompleteAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        // On a shared log, sagas other hosts accept from here on are watched, so this host can take them over.
+        _executor.BeginTakeover(readTo);
         Interlocked.CompareExchange(ref _state, (int)LauncherState.Open, (int)LauncherState.Recovering);
         _ready.TrySetResult();
         _idle.Pulse();

@@ -24,6 +24,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     private readonly SagaOwnership? _ownership;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(TenantId, SagaId), SagaRun> _deferred = new();
     private Task? _takeover;
+    private long _discoveredTo;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<object?> _execute;
@@ -141,6 +142,26 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     {
         _store.Add(run);
         _deferred[(run.Tenant, run.Id)] = run;
+        EnsureTakeover();
+    }
+
+    /// <summary>
+    /// On a shared log, starts the takeover scan after recovery read the log up to <paramref name="from"/>: from there
+    /// it also finds the sagas other hosts accept, so that a host that dies loses them to the hosts still running.
+    /// </summary>
+    public void BeginTakeover(long from)
+    {
+        if (_ownership is null)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _discoveredTo, from);
+        EnsureTakeover();
+    }
+
+    private void EnsureTakeover()
+    {
         if (Interlocked.CompareExchange(ref _takeover, Task.CompletedTask, null) is null)
         {
             _takeover = TakeOverAsync();
@@ -160,17 +181,67 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
             try
             {
                 await Task.Delay(interval, Time, _stopping.Token).ConfigureAwait(false);
-                if (_deferred.IsEmpty)
+                var discoveredTo = Interlocked.Read(ref _discoveredTo);
+                var from = discoveredTo > 0 ? discoveredTo : long.MaxValue;
+                if (!_deferred.IsEmpty)
+                {
+                    from = Math.Min(from, _deferred.Values.Min(r => r.FirstPosition));
+                }
+
+                if (from == long.MaxValue)
                 {
                     continue;
                 }
 
+                // One read serves both: the history of the sagas waiting here, and the sagas other hosts accepted since
+                // the last scan. One accepted less than a third of a lease ago is left to its host for now (it takes
+                // the lease at once) and looked at again by the next scan.
                 var histories = new Dictionary<(TenantId, SagaId), List<WalRecord>>();
-                await foreach (var record in _wal.ReadAsync(_deferred.Values.Min(r => r.FirstPosition), _stopping.Token).ConfigureAwait(false))
+                var foreign = new Dictionary<(TenantId, SagaId), WalRecord>();
+                var endedInWindow = new HashSet<(TenantId, SagaId)>();
+                var youngFrom = long.MaxValue;
+                var last = from - 1;
+                var settled = Time.GetUtcNow() - interval;
+                await foreach (var record in _wal.ReadAsync(from, _stopping.Token).ConfigureAwait(false))
                 {
-                    if (record.Saga is { } saga && _deferred.ContainsKey((record.Tenant, saga)))
+                    last = record.Position;
+                    if (record.Saga is not { } saga)
                     {
-                        (histories.TryGetValue((record.Tenant, saga), out var list) ? list : histories[(record.Tenant, saga)] = []).Add(record);
+                        continue;
+                    }
+
+                    var key = (record.Tenant, saga);
+                    if (_deferred.ContainsKey(key))
+                    {
+                        (histories.TryGetValue(key, out var list) ? list : histories[key] = []).Add(record);
+                    }
+                    else if (discoveredTo > 0 && record.Position >= discoveredTo)
+                    {
+                        if (record.Kind == WalRecordKind.SagaEnded)
+                        {
+                            endedInWindow.Add(key);
+                        }
+                        else if (record.Kind == WalRecordKind.IntentReceived && record.Timestamp > settled)
+                        {
+                            youngFrom = Math.Min(youngFrom, record.Position);
+                        }
+                        else if (record.Kind == WalRecordKind.IntentReceived && _store.Find(record.Tenant, saga) is null)
+                        {
+                            foreign[key] = record;
+                        }
+                    }
+                }
+
+                if (discoveredTo > 0)
+                {
+                    Interlocked.Exchange(ref _discoveredTo, Math.Min(last + 1, youngFrom));
+                }
+
+                foreach (var (key, intent) in foreign)
+                {
+                    if (!endedInWindow.Contains(key) && Adopt(intent) is { } adopted)
+                    {
+                        Defer(adopted); // tried below, with a history read again under the lease if it is taken
                     }
                 }
 
@@ -242,6 +313,16 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                 LogTakeoverFailed(_logger, e);
             }
         }
+    }
+
+    // A saga another host accepted: known here from its intent record, for the takeover scan.
+    private SagaRun? Adopt(WalRecord intent)
+    {
+        var received = (IntentReceivedPayload)WalPayloadCodec.Decode(intent);
+        var definition = Services.GetRequiredService<SagaDefinitionCatalog>().Find(received.Definition, received.Version);
+        return definition is null || intent.Intent is not { } intentId
+            ? null // a definition this host does not deploy: left to the hosts that do
+            : new SagaRun(intent.Saga!.Value, intent.Tenant, intent.Session, intentId, definition, received.Input, intent.Position);
     }
 
     /// <summary>Stops starting steps and waits until every running saga reached a point where it records nothing more.</summary>
