@@ -304,12 +304,14 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                     Schedule(fresh);
                 }
             }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            catch (Exception) when (_stopping.IsCancellationRequested)
             {
-                return;
+                return; // the host is going away (its log may already be closed)
             }
-            catch (SymphainyException e) when (e.IsRetryable || e.Code.StartsWith("wal.", StringComparison.Ordinal))
+            catch (Exception e)
             {
+                // The log or the lease store failed this round (or a saga could not be rebuilt): the scan runs again,
+                // so no waiting saga is given up on.
                 LogTakeoverFailed(_logger, e);
             }
         }
