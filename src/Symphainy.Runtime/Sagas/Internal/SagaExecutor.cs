@@ -251,11 +251,8 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                     if (history.LastOrDefault(r => r.Kind == WalRecordKind.SagaEnded) is { } end)
                     {
                         _deferred.TryRemove(key, out _);
-                        var payload = (SagaEndedPayload)WalPayloadCodec.Decode(end);
                         var steps = history.Count(r => r.Kind == WalRecordKind.StepCompleted && WalPayloadCodec.Decode(r) is StepCompletedPayload { StepKind: StepKind.Step or StepKind.Agent });
-                        var snapshot = new SagaSnapshot(deferred.Id, deferred.Tenant, deferred.Intent, payload.Definition, payload.Version, payload.State, steps, null, payload.Output, payload.Error);
-                        _store.Retire(snapshot);
-                        deferred.Completion.TrySetResult(snapshot);
+                        RetireEndedElsewhere(deferred, end, steps);
                         continue;
                     }
 
@@ -269,7 +266,6 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                     // It may have ended between the scan's read and the lease (its holder ends it, then gives the lease
                     // back): then it is retired here, never run again.
                     WalRecord? endRecord = null;
-                    var stepsDone = 0;
                     await foreach (var record in _wal.ReadAsync(deferred.FirstPosition, _stopping.Token).ConfigureAwait(false))
                     {
                         if (record.Saga != deferred.Id || record.Tenant != deferred.Tenant || record.Kind == WalRecordKind.IntentReceived)
@@ -283,19 +279,14 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                             continue;
                         }
 
-                        var payload = WalPayloadCodec.Decode(record);
-                        stepsDone += payload is StepCompletedPayload { StepKind: StepKind.Step or StepKind.Agent } ? 1 : 0;
-                        fresh.Apply(payload);
+                        fresh.Apply(WalPayloadCodec.Decode(record));
                     }
 
                     _deferred.TryRemove(key, out _);
                     if (endRecord is not null)
                     {
                         await _ownership!.ReleaseAsync(fresh).ConfigureAwait(false);
-                        var endedHere = (SagaEndedPayload)WalPayloadCodec.Decode(endRecord);
-                        var endedSnapshot = new SagaSnapshot(deferred.Id, deferred.Tenant, deferred.Intent, endedHere.Definition, endedHere.Version, endedHere.State, stepsDone, null, endedHere.Output, endedHere.Error);
-                        _store.Retire(endedSnapshot);
-                        deferred.Completion.TrySetResult(endedSnapshot);
+                        RetireEndedElsewhere(deferred, endRecord, fresh.CompletedSteps); // Apply counted the steps
                         continue;
                     }
 
@@ -315,6 +306,14 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                 LogTakeoverFailed(_logger, e);
             }
         }
+    }
+
+    // A waiting saga whose end another host recorded: known here as ended, and its waiters get that end.
+    private void RetireEndedElsewhere(SagaRun waiting, WalRecord end, int steps)
+    {
+        var snapshot = SagaRecovery.EndedSnapshot(end, steps);
+        _store.Retire(snapshot);
+        waiting.Completion.TrySetResult(snapshot);
     }
 
     // A saga another host accepted: known here from its intent record, for the takeover scan.

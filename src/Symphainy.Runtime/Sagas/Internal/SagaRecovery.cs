@@ -124,7 +124,8 @@ internal sealed partial class SagaRecovery(
         }
     }
 
-    private static SagaSnapshot EndedSnapshot(WalRecord record, int steps)
+    /// <summary>The snapshot of a saga from its end record and the number of steps it completed.</summary>
+    internal static SagaSnapshot EndedSnapshot(WalRecord record, int steps)
     {
         var end = (SagaEndedPayload)WalPayloadCodec.Decode(record);
         return new SagaSnapshot(record.Saga!.Value, record.Tenant, record.Intent ?? default, end.Definition, end.Version, end.State, steps, null, end.Output, end.Error);
