@@ -30,9 +30,13 @@ internal static class RedisCalls
         }
         catch (Exception e) when (Translate(e, what) is { } typed)
         {
-            throw new SymphainyException(ErrorCodes.WalIoFailed, $"The Redis log could not be written or read ({typed.Code}): {typed.Message}", typed);
+            throw ForLog(typed);
         }
     }
+
+    /// <summary>The log's form of a Redis failure: <c>wal.io_failed</c>, with the Redis error inside.</summary>
+    public static SymphainyException ForLog(SymphainyException typed) =>
+        new(ErrorCodes.WalIoFailed, $"The Redis log could not be written or read ({typed.Code}): {typed.Message}", typed);
 
     public static SymphainyException? Translate(Exception e, string what) => e switch
     {

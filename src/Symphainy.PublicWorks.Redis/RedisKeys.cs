@@ -26,9 +26,10 @@ internal sealed class RedisKeys(string prefix)
 
     public RedisKey Events(TenantId tenant) => $"{prefix}:{{{tenant.Value:N}}}:events";
 
-    public RedisKey EventsTrimmed(TenantId tenant) => $"{prefix}:{{{tenant.Value:N}}}:events:trimmed";
+    // The scripts name these two from the stream's key (KEYS[i] .. ':trimmed', KEYS[i] .. ':tail'): one spelling.
+    public RedisKey EventsTrimmed(TenantId tenant) => Events(tenant).Append(":trimmed");
 
-    public RedisChannel EventsTail(TenantId tenant) => RedisChannel.Literal($"{prefix}:{{{tenant.Value:N}}}:events:tail");
+    public RedisChannel EventsTail(TenantId tenant) => RedisChannel.Literal(Events(tenant).Append(":tail").ToString());
 
     /// <summary>
     /// Lua: keeps a tenant's event stream near <c>kept</c> entries (trimming whole overflows of a tenth), and records

@@ -511,7 +511,7 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
         }
         catch (Exception e) when (RedisCalls.Translate(e, what) is { } typed)
         {
-            throw new SymphainyException(ErrorCodes.WalIoFailed, $"The Redis log could not be read ({typed.Code}): {typed.Message}", typed);
+            throw RedisCalls.ForLog(typed);
         }
     }
 
