@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Symphainy.Hosting;
 using Symphainy.Intake;
 using Symphainy.Sagas;
+using Symphainy.State;
 using Symphainy.Wal;
 using Symphainy.Wal.Records;
 
@@ -66,6 +67,32 @@ public sealed class RedisOwnershipTests(RedisServerFixture redis) : IClassFixtur
         await first.StopAsync();
     }
 
+    [Fact]
+    public async Task A_saga_whose_intent_is_acknowledged_late_still_runs_once_on_its_host()
+    {
+        // The intent record lands at once but its acknowledgement comes late (a slow or reconnecting connection), so
+        // this host's own takeover scan finds the saga in the log before the intake schedules it: both paths reach
+        // the saga, and only one of them may run it.
+        using var host = await StartAsync(lateIntentAcks: true, leaseDuration: TimeSpan.FromSeconds(1));
+        var intake = host.Services.GetRequiredService<IIntentIntake>();
+        var sagas = await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
+            (await intake.SubmitAsync(new Intent("tests.double", _tenant, JsonSerializer.SerializeToElement(new RedisHostTests.Number(i))))).Execution));
+        var engine = host.Services.GetRequiredService<ISagaEngine>();
+        foreach (var saga in sagas)
+        {
+            (await engine.WaitForEndAsync(_tenant, saga).WaitAsync(TimeSpan.FromSeconds(30))).State.Should().Be(SagaState.Completed);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(2)); // a second run, if there were one, would end by now
+        foreach (var saga in sagas)
+        {
+            (await RecordsAsync(host, saga)).Select(r => r.Kind).Should().Equal(
+                [WalRecordKind.IntentReceived, WalRecordKind.SagaStarted, WalRecordKind.StepCompleted, WalRecordKind.StepCompleted, WalRecordKind.SagaEnded], "saga {0} runs once", saga);
+        }
+
+        await host.StopAsync();
+    }
+
     private static async Task<List<WalRecord>> RecordsAsync(IHost host, SagaId saga)
     {
         var records = new List<WalRecord>();
@@ -80,18 +107,26 @@ public sealed class RedisOwnershipTests(RedisServerFixture redis) : IClassFixtur
         return records;
     }
 
-    private async Task<IHost> StartAsync()
+    private async Task<IHost> StartAsync(bool lateIntentAcks = false, TimeSpan? leaseDuration = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Symphainy:Redis:ConnectionString"] = redis.Server.ConnectionString,
             ["Symphainy:Redis:KeyPrefix"] = _prefix,
-            ["Symphainy:Sagas:LeaseDuration"] = "00:00:05",
+            ["Symphainy:Sagas:LeaseDuration"] = (leaseDuration ?? TimeSpan.FromSeconds(5)).ToString(),
         });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IWalRetentionHold>(new KeepEverything());
-        new SymphainyBuilder(builder.Services).AddCapability<Gated>("tests.gated", "tests", "waits at a gate").UseRedis();
+        new SymphainyBuilder(builder.Services)
+            .AddCapability<Gated>("tests.gated", "tests", "waits at a gate")
+            .AddCapability<RedisHostTests.Doubling>("tests.double", "tests", "doubles a number")
+            .UseRedis();
+        if (lateIntentAcks)
+        {
+            builder.Services.AddSingleton<IWriteAheadLog>(new LateIntentAcks(new RedisWriteAheadLog(redis.Connection, _prefix, TimeProvider.System)));
+        }
+
         var host = builder.Build();
         await host.StartAsync();
         return host;
@@ -100,6 +135,33 @@ public sealed class RedisOwnershipTests(RedisServerFixture redis) : IClassFixtur
     private sealed class KeepEverything : IWalRetentionHold
     {
         public long RetainFrom => 1;
+    }
+
+    /// <summary>A Redis log that answers an intent's append two seconds after the record landed.</summary>
+    private sealed class LateIntentAcks(RedisWriteAheadLog log) : ISharedWriteAheadLog
+    {
+        public IHotStateStore Leases => log.Leases;
+
+        public long NextPosition => log.NextPosition;
+
+        public long FirstPosition => log.FirstPosition;
+
+        public async ValueTask<long> AppendAsync(WalEntry entry, CancellationToken cancellationToken = default)
+        {
+            var position = await log.AppendAsync(entry, cancellationToken);
+            if (entry.Kind == WalRecordKind.IntentReceived)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None);
+            }
+
+            return position;
+        }
+
+        public IAsyncEnumerable<WalRecord> ReadAsync(long fromPosition, CancellationToken cancellationToken = default) => log.ReadAsync(fromPosition, cancellationToken);
+
+        public IAsyncEnumerable<WalRecord> SubscribeAsync(long fromPosition, CancellationToken cancellationToken = default) => log.SubscribeAsync(fromPosition, cancellationToken);
+
+        public ValueTask<long> CheckpointAsync(long position, CancellationToken cancellationToken = default) => log.CheckpointAsync(position, cancellationToken);
     }
 
     /// <summary>A step that says it started and then waits until the test opens the gate.</summary>

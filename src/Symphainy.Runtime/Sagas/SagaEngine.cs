@@ -56,8 +56,15 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
 
     public Task Ready => _ready.Task;
 
-    public void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, ReadOnlyMemory<byte> input, long position, object? boundInput) =>
+    public void Reserve(TenantId tenant, SagaId saga) => _executor.Reserve(tenant, saga);
+
+    public void Unreserve(TenantId tenant, SagaId saga) => _executor.Unreserve(tenant, saga);
+
+    public void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, ReadOnlyMemory<byte> input, long position, object? boundInput)
+    {
         _executor.Schedule(new SagaRun(saga, tenant, session, intent, definition, input, position) { BoundInput = boundInput });
+        _executor.Unreserve(tenant, saga); // known to the store from here on
+    }
 
     public ValueTask<SagaSnapshot?> GetAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken = default) =>
         _store.Find(tenant, saga) is { } known ? ValueTask.FromResult<SagaSnapshot?>(known) : FromGraphAsync(tenant, saga, cancellationToken);

@@ -23,6 +23,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     private readonly TaskScheduler _scheduler;
     private readonly SagaOwnership? _ownership;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(TenantId, SagaId), SagaRun> _deferred = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(TenantId, SagaId), byte> _accepting = new();
     private Task? _takeover;
     private long _discoveredTo;
     private readonly CancellationTokenSource _stopping = new();
@@ -131,6 +132,27 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// On a shared log: a saga whose intent this host is recording. Its record may be read (by this host's takeover
+    /// scan) before the append answers; the scan leaves it to the intake, which starts it once the append answers.
+    /// </summary>
+    public void Reserve(TenantId tenant, SagaId saga)
+    {
+        if (_ownership is not null)
+        {
+            _accepting[(tenant, saga)] = 0;
+        }
+    }
+
+    /// <summary>Ends a <see cref="Reserve"/>: the saga is in the store now, or its intent was not acknowledged.</summary>
+    public void Unreserve(TenantId tenant, SagaId saga)
+    {
+        if (_ownership is not null)
+        {
+            _accepting.TryRemove((tenant, saga), out _);
+        }
+    }
+
     /// <summary>Whether sagas run under leases (the log is shared between hosts).</summary>
     public bool RunsUnderLeases => _ownership is not null;
 
@@ -195,7 +217,9 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
 
                 // One read serves both: the history of the sagas waiting here, and the sagas other hosts accepted since
                 // the last scan. One accepted less than a third of a lease ago is left to its host for now (it takes
-                // the lease at once) and looked at again by the next scan.
+                // the lease at once) and looked at again by the next scan; so is one whose intent this host's intake
+                // is still recording (the intake starts it, so the scan must not: the lease alone would not stop a
+                // second run here after the first one ended).
                 var histories = new Dictionary<(TenantId, SagaId), List<WalRecord>>();
                 var foreign = new Dictionary<(TenantId, SagaId), WalRecord>();
                 var endedInWindow = new HashSet<(TenantId, SagaId)>();
@@ -221,7 +245,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                         {
                             endedInWindow.Add(key);
                         }
-                        else if (record.Kind == WalRecordKind.IntentReceived && record.Timestamp > settled)
+                        else if (record.Kind == WalRecordKind.IntentReceived && (record.Timestamp > settled || _accepting.ContainsKey(key)))
                         {
                             youngFrom = Math.Min(youngFrom, record.Position);
                         }
@@ -384,6 +408,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
             ? _logger.BeginExecutionScope(new ExecutionScope(run.Tenant, run.Session, run.Id, run.Intent))
             : null;
         var context = new SagaContext(this, run);
+        var resumeFromLog = false;
         try
         {
             try
@@ -418,7 +443,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                 }
                 catch (SymphainyException tooLarge) when (tooLarge.Code == ErrorCodes.WalRecordTooLarge.Code)
                 {
-                    await FailAsync(run, new SymphainyException(ErrorCodes.StepResultNotRecordable, $"The output of saga {run.Id} cannot be recorded: {tooLarge.Message}", tooLarge)).ConfigureAwait(true);
+                    resumeFromLog = await FailAsync(run, new SymphainyException(ErrorCodes.StepResultNotRecordable, $"The output of saga {run.Id} cannot be recorded: {tooLarge.Message}", tooLarge)).ConfigureAwait(true);
                 }
             }
             catch (SagaSuspendedException)
@@ -442,10 +467,11 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
             catch (SymphainyException e) when (e.Code.StartsWith("wal.", StringComparison.Ordinal))
             {
                 LogLogFailed(_logger, e, run.Id);
+                resumeFromLog = true;
             }
             catch (Exception e)
             {
-                await FailAsync(run, e).ConfigureAwait(true);
+                resumeFromLog = await FailAsync(run, e).ConfigureAwait(true);
             }
         }
         finally
@@ -454,6 +480,14 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
             if (_ownership is not null)
             {
                 await _ownership.ReleaseAsync(run).ConfigureAwait(true);
+                if (resumeFromLog && !IsStopping)
+                {
+                    // The shared log failed a record (the server was away, say), and the record may have landed all
+                    // the same: the takeover scan rebuilds the saga from what the log holds and resumes it here, or
+                    // retires it if its end did land. Only once the lease is given back, so it is taken afresh.
+                    run.Fence = null;
+                    Defer(run);
+                }
             }
 
             if (Interlocked.Decrement(ref _busy) == 0)
@@ -468,7 +502,8 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         }
     }
 
-    private async Task FailAsync(SagaRun run, Exception error)
+    // Returns whether the log failed to record the end (the saga then resumes from the log).
+    private async Task<bool> FailAsync(SagaRun run, Exception error)
     {
         var cancelled = error is OperationCanceledException && run.CancelReason is not null;
         var failure = cancelled
@@ -491,7 +526,10 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         catch (SymphainyException e) when (e.Code.StartsWith("wal.", StringComparison.Ordinal))
         {
             LogLogFailed(_logger, e, run.Id);
+            return true;
         }
+
+        return false;
     }
 
     /// <summary>Runs the compensations of completed steps in reverse order, each recorded once.</summary>
@@ -582,7 +620,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     [LoggerMessage(10, LogLevel.Debug, "Saga {Saga} suspended: the host is stopping; it resumes after restart")]
     private static partial void LogSuspended(ILogger logger, SagaId saga);
 
-    [LoggerMessage(11, LogLevel.Error, "Saga {Saga} stopped: the write-ahead log refused a record; it resumes after restart from what was recorded")]
+    [LoggerMessage(11, LogLevel.Error, "Saga {Saga} stopped: the write-ahead log refused a record; it resumes from what was recorded, after restart (or, on a shared log, once the log answers again)")]
     private static partial void LogLogFailed(ILogger logger, Exception exception, SagaId saga);
 
     [LoggerMessage(12, LogLevel.Error, "Saga {Saga} cannot run ({Definition} v{Version}); it stays unfinished until the cause is fixed")]
