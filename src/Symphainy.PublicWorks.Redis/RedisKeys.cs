@@ -24,6 +24,17 @@ internal sealed class RedisKeys(string prefix)
 
     public RedisChannel LogTail => RedisChannel.Literal($"{prefix}:wal:tail");
 
+    public RedisKey WorkMembers => $"{{{prefix}}}:work:members";
+
+    public RedisKey WorkAny => $"{{{prefix}}}:work:any";
+
+    public RedisChannel WorkAnyTail => RedisChannel.Literal(WorkAny.Append(":tail").ToString());
+
+    /// <summary>What a member's work stream key starts with (the member's name follows).</summary>
+    public string WorkOfPrefix => $"{{{prefix}}}:work:m:";
+
+    public RedisKey WorkOf(string member) => WorkOfPrefix + member;
+
     public RedisKey Events(TenantId tenant) => $"{prefix}:{{{tenant.Value:N}}}:events";
 
     // The scripts name these two from the stream's key (KEYS[i] .. ':trimmed', KEYS[i] .. ':tail'): one spelling.

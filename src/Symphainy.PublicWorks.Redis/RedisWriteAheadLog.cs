@@ -25,18 +25,21 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
 
     private const int PageSize = 512;
 
-    // KEYS: the log, its counter, then the tenants' event streams and the fences' lease keys of this batch.
-    // ARGV[1]: the channel that wakes followers; ARGV[2]: events kept per tenant stream; ARGV[3]: now (the writer's
-    // clock, Unix ms); then per record: record, event stream index or 0, event, lease key index or 0, owner, token.
-    // A fenced record is written only while its lease is that owner's, with that token, unexpired. Returns each
-    // record's position, or 0 for one that was fenced off. Records and their events go in one script, so one write
-    // to the server's append-only file (and one fsync) covers both.
+    // KEYS: the log, its counter, then the tenants' event streams, the fences' lease keys and the work stream of this
+    // batch. ARGV[1]: the channel that wakes followers; ARGV[2]: events kept per tenant stream; ARGV[3]: now (the
+    // writer's clock, Unix ms); then per record: record, event stream index or 0, event, lease key index or 0, owner,
+    // token, work stream index or 0, tenant, saga. A fenced record is written only while its lease is that owner's,
+    // with that token, unexpired. An intent record is queued on the work stream (entry id 0-position) in the same
+    // script, so no intent is recorded without being queued. Returns each record's position, or 0 for one that was
+    // fenced off. Records, their events and their work go in one script, so one write to the server's append-only
+    // file (and one fsync) covers them all.
     private const string AppendScript = RedisKeys.TrimEventsFunction + """
         local positions = {}
         local woken = {}
+        local worked = {}
         local last = 0
         local now = tonumber(ARGV[3])
-        for at = 4, #ARGV, 6 do
+        for at = 4, #ARGV, 9 do
           local lease = tonumber(ARGV[at + 3])
           local allowed = true
           if lease > 0 then
@@ -51,6 +54,11 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
               local ok = redis.pcall('XADD', KEYS[stream], '0-' .. position, 'e', ARGV[at + 2])
               if type(ok) ~= 'table' or not ok.err then woken[stream] = position end
             end
+            local work = tonumber(ARGV[at + 6])
+            if work > 0 then
+              redis.call('XADD', KEYS[work], '0-' .. position, 't', ARGV[at + 7], 's', ARGV[at + 8])
+              worked[work] = position
+            end
             positions[#positions + 1] = position
             last = position
           else
@@ -60,6 +68,9 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
         if last > 0 then redis.call('PUBLISH', ARGV[1], last) end
         for stream, position in pairs(woken) do
           trim(KEYS[stream], tonumber(ARGV[2]))
+          redis.call('PUBLISH', KEYS[stream] .. ':tail', position)
+        end
+        for stream, position in pairs(worked) do
           redis.call('PUBLISH', KEYS[stream] .. ':tail', position)
         end
         return positions
@@ -124,6 +135,7 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
         WritesEvents = writeEvents;
         _trim = trimOnCheckpoint;
         Leases = new RedisHotStateStore(redis, keyPrefix, time, TimeSpan.FromMinutes(1));
+        Work = new RedisSagaWorkDistribution(redis, keyPrefix, time);
         _eventsKept = eventsKeptPerTenant;
     }
 
@@ -133,6 +145,15 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
     /// <inheritdoc/>
     /// <remarks>The hot state store on this log's prefix: the append script checks fences against its leases.</remarks>
     public Symphainy.State.IHotStateStore Leases { get; }
+
+    /// <inheritdoc cref="ISharedWriteAheadLog.Work"/>
+    /// <remarks>
+    /// Consumer groups on Redis streams: once this host joined, every intent record it appends is queued in the same
+    /// script (see <see cref="RedisSagaWorkDistribution"/>).
+    /// </remarks>
+    public RedisSagaWorkDistribution Work { get; }
+
+    ISagaWorkDistribution ISharedWriteAheadLog.Work => Work;
 
     /// <summary>What every key of this log starts with.</summary>
     public string KeyPrefix { get; }
@@ -184,6 +205,12 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         var pending = new Pending(RedisRecordFormat.Encode(entry, now)) { Fence = entry.Fence };
+        if (entry.Kind == WalRecordKind.IntentReceived && Work.Route is not null && entry.Saga is { } saga)
+        {
+            pending.Work = saga;
+            pending.Tenant = entry.Tenant;
+        }
+
         if (WritesEvents
             && Symphainy.Events.ExecutionEventMapping.FromRecord(new WalRecord(0, now, entry.Kind, entry.Tenant, entry.Payload, entry.Session, entry.Saga, entry.Intent)) is { } executionEvent)
         {
@@ -231,7 +258,9 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
             streams.Clear();
             leases.Clear();
             var keys = new List<RedisKey> { _keys.Log, _keys.LogSequence };
-            var values = new RedisValue[3 + (6 * batch.Count)];
+            var values = new RedisValue[3 + (9 * batch.Count)];
+            var route = Work.Route;
+            var work = 0;
             values[0] = _keys.LogTail.ToString();
             values[1] = _eventsKept;
             values[2] = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -252,13 +281,22 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
                     leases[(fence.Tenant, fence.Resource)] = lease = keys.Count;
                 }
 
-                var at = 3 + (6 * i);
+                if (pending.Work is not null && route is { } routeKey && work == 0)
+                {
+                    keys.Add(routeKey);
+                    work = keys.Count;
+                }
+
+                var at = 3 + (9 * i);
                 values[at] = pending.Record;
                 values[at + 1] = stream;
                 values[at + 2] = pending.Event ?? RedisValue.EmptyString;
                 values[at + 3] = lease;
                 values[at + 4] = pending.Fence?.Owner ?? RedisValue.EmptyString;
                 values[at + 5] = pending.Fence?.Token ?? 0;
+                values[at + 6] = pending.Work is null ? 0 : work;
+                values[at + 7] = pending.Work is null ? RedisValue.EmptyString : pending.Tenant.ToString();
+                values[at + 8] = pending.Work?.ToString() ?? RedisValue.EmptyString;
             }
 
             await SendAsync(batch, [.. keys], values).ConfigureAwait(false);
@@ -525,5 +563,7 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
         public byte[]? Event { get; set; }
 
         public Symphainy.State.Lease? Fence { get; init; }
+
+        public SagaId? Work { get; set; }
     }
 }

@@ -68,6 +68,73 @@ public sealed class RedisMultiProcessTests
         }
     }
 
+    [Fact]
+    public async Task An_intake_process_feeds_three_workers_one_killed_and_one_paused_mid_run_and_every_saga_completes_exactly_once()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var prefix = RedisHotStateStoreConformanceTests.Prefix();
+        var tenant = new IdGenerator(TimeProvider.System, SystemRandomSource.Instance).Next<TenantId>();
+        var acknowledged = new ConcurrentDictionary<SagaId, string>();
+        var processes = new List<Worker>();
+        try
+        {
+            // Three hosts that run sagas and accept none, and one that accepts 2,000 and runs none.
+            foreach (var name in new[] { "w1", "w2", "w3" })
+            {
+                processes.Add(Worker.Start(server, prefix, name, 0, tenant, acknowledged));
+            }
+
+            using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
+            var work = (StackExchange.Redis.RedisKey)$"{{{prefix}}}:work:any";
+            var intake = Worker.Start(server, prefix, "intake", 2_000, tenant, acknowledged, intakeOnly: true);
+            processes.Add(intake);
+
+            // Once the workers are busy: one is killed (SIGKILL), another paused (SIGSTOP) past its leases and its
+            // membership, then let go (SIGCONT) after the others took its sagas over.
+            await WaitUntilAsync(() => intake.Acknowledged >= 300, "the intake process acknowledged 300 intents");
+            var busy = -1;
+            await WaitUntilAsync(
+                () =>
+                {
+                    // A worker that holds dispatched sagas it has not ended yet (the entries pending at its consumer).
+                    var holding = redis.GetDatabase().StreamConsumerInfo(work, "sagas").FirstOrDefault(c => c.PendingMessageCount > 0).Name.ToString();
+                    busy = holding is { Length: > 3 } ? int.Parse(holding[1..2], System.Globalization.CultureInfo.InvariantCulture) - 1 : -1;
+                    return busy >= 0;
+                },
+                "a worker holds sagas");
+            var (killed, paused) = (processes[busy], processes[(busy + 1) % 3]);
+            killed.Kill();
+            paused.Pause();
+            await Task.Delay(TimeSpan.FromSeconds(5)); // leases and membership last 2 seconds
+            paused.Resume();
+
+            await intake.Done.WaitAsync(TimeSpan.FromMinutes(3)); // the intake process saw every saga it accepted end
+            await using var log = new RedisWriteAheadLog(redis, prefix, TimeProvider.System);
+            await Task.Delay(TimeSpan.FromSeconds(1)); // what the paused worker still tries to record, it tries now
+            var bySaga = await ReadAsync(log);
+            acknowledged.Should().HaveCount(2_000);
+            foreach (var saga in acknowledged.Keys)
+            {
+                var records = bySaga[saga];
+                records.Count(r => r.Kind == WalRecordKind.IntentReceived).Should().Be(1, "saga {0} was accepted once", saga);
+                records.Where(r => r.Kind == WalRecordKind.SagaEnded).Select(r => ((SagaEndedPayload)WalPayloadCodec.Decode(r)).State)
+                    .Should().Equal([SagaState.Completed], "saga {0} ends exactly once", saga);
+                records.Where(r => r.Kind == WalRecordKind.StepCompleted).Select(r => ((StepCompletedPayload)WalPayloadCodec.Decode(r)).Name)
+                    .Should().Equal(["one", "two", "three"], "saga {0} records each step once, in order", saga);
+            }
+
+            // Nothing is left queued: every entry was removed once its saga's end was recorded.
+            (await redis.GetDatabase().StreamLengthAsync(work)).Should().Be(0);
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                process.Kill();
+            }
+        }
+    }
+
     private static async Task<Dictionary<SagaId, List<WalRecord>>> ReadAsync(RedisWriteAheadLog log)
     {
         var bySaga = new Dictionary<SagaId, List<WalRecord>>();
@@ -104,7 +171,7 @@ public sealed class RedisMultiProcessTests
 
         public Task Done => _done.Task;
 
-        public static Worker Start(RedisServer server, string prefix, string name, int count, TenantId tenant, ConcurrentDictionary<SagaId, string> acknowledged)
+        public static Worker Start(RedisServer server, string prefix, string name, int count, TenantId tenant, ConcurrentDictionary<SagaId, string> acknowledged, bool intakeOnly = false)
         {
             var root = AppContext.BaseDirectory;
             while (!File.Exists(Path.Combine(root, "Symphainy.sln")))
@@ -114,7 +181,8 @@ public sealed class RedisMultiProcessTests
 
             var dll = Path.Combine(root, "tests", "Symphainy.PublicWorks.Redis.Worker", "bin", Configuration, "net10.0", "Symphainy.PublicWorks.Redis.Worker.dll");
             File.Exists(dll).Should().BeTrue($"the solution build produces {dll}");
-            var start = new ProcessStartInfo("dotnet", [dll, server.ConnectionString, prefix, name, count.ToString(System.Globalization.CultureInfo.InvariantCulture), tenant.ToString()])
+            string[] arguments = [dll, server.ConnectionString, prefix, name, count.ToString(System.Globalization.CultureInfo.InvariantCulture), tenant.ToString(), .. intakeOnly ? ["intake"] : Array.Empty<string>()];
+            var start = new ProcessStartInfo("dotnet", arguments)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -139,6 +207,10 @@ public sealed class RedisMultiProcessTests
             return worker;
         }
 
+        public void Pause() => Signal("STOP");
+
+        public void Resume() => Signal("CONT");
+
         public void Kill()
         {
             if (!_process.HasExited)
@@ -146,6 +218,13 @@ public sealed class RedisMultiProcessTests
                 _process.Kill(entireProcessTree: true); // SIGKILL
                 _process.WaitForExit();
             }
+        }
+
+        private void Signal(string signal)
+        {
+            using var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+            kill.WaitForExit();
+            kill.ExitCode.Should().Be(0, "kill -{0} reaches the worker", signal);
         }
     }
 

@@ -93,6 +93,49 @@ public sealed class RedisOwnershipTests(RedisServerFixture redis) : IClassFixtur
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task A_host_that_runs_no_sagas_queues_them_for_a_host_that_does_and_hears_how_they_ended()
+    {
+        using var worker = await StartAsync();
+        using var front = await StartAsync(execute: false);
+        var intake = front.Services.GetRequiredService<IIntentIntake>();
+        var engine = front.Services.GetRequiredService<ISagaEngine>();
+        var sagas = await Task.WhenAll(Enumerable.Range(0, 50).Select(async i =>
+            (i, (await intake.SubmitAsync(new Intent("tests.double", _tenant, JsonSerializer.SerializeToElement(new RedisHostTests.Number(i))))).Execution)));
+        foreach (var (i, saga) in sagas)
+        {
+            var ended = await engine.WaitForEndAsync(_tenant, saga).WaitAsync(TimeSpan.FromSeconds(30));
+            ended.State.Should().Be(SagaState.Completed);
+            ended.Output!.Value.GetInt32().Should().Be(2 * i, "the host that ran saga {0} recorded its output", saga);
+            (await engine.GetAsync(_tenant, saga))!.State.Should().Be(SagaState.Completed);
+            (await RecordsAsync(front, saga)).Select(r => r.Kind).Should().Equal(
+                [WalRecordKind.IntentReceived, WalRecordKind.SagaStarted, WalRecordKind.StepCompleted, WalRecordKind.StepCompleted, WalRecordKind.SagaEnded], "saga {0} ran once", saga);
+        }
+
+        await front.StopAsync();
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_host_that_stops_hands_its_unfinished_sagas_to_the_others_without_waiting_for_its_leases_to_expire()
+    {
+        Gated.Reset();
+        var lease = TimeSpan.FromSeconds(30);
+        using var first = await StartAsync(leaseDuration: lease);
+        var saga = (await first.Services.GetRequiredService<IIntentIntake>().SubmitAsync(new Intent("tests.gated", _tenant, JsonSerializer.SerializeToElement(new RedisHostTests.Number(1))))).Execution;
+        await Gated.Entered.WaitAsync(TimeSpan.FromSeconds(30));
+        using var second = await StartAsync(leaseDuration: lease);
+
+        // A graceful stop suspends the saga, gives its lease back and leaves the work distribution: the second host's
+        // next round (every third of a lease) takes the saga over, long before a lease would have expired.
+        await first.StopAsync();
+        Gated.Open.Release();
+        var ended = await second.Services.GetRequiredService<ISagaEngine>().WaitForEndAsync(_tenant, saga).WaitAsync(lease - TimeSpan.FromSeconds(5));
+        ended.State.Should().Be(SagaState.Completed);
+        ended.Output!.Value.GetInt32().Should().Be(2);
+        await second.StopAsync();
+    }
+
     private static async Task<List<WalRecord>> RecordsAsync(IHost host, SagaId saga)
     {
         var records = new List<WalRecord>();
@@ -107,7 +150,7 @@ public sealed class RedisOwnershipTests(RedisServerFixture redis) : IClassFixtur
         return records;
     }
 
-    private async Task<IHost> StartAsync(bool lateIntentAcks = false, TimeSpan? leaseDuration = null)
+    private async Task<IHost> StartAsync(bool lateIntentAcks = false, TimeSpan? leaseDuration = null, bool execute = true)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -115,6 +158,7 @@ public sealed class RedisOwnershipTests(RedisServerFixture redis) : IClassFixtur
             ["Symphainy:Redis:ConnectionString"] = redis.Server.ConnectionString,
             ["Symphainy:Redis:KeyPrefix"] = _prefix,
             ["Symphainy:Sagas:LeaseDuration"] = (leaseDuration ?? TimeSpan.FromSeconds(5)).ToString(),
+            ["Symphainy:Sagas:Execute"] = execute.ToString(),
         });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IWalRetentionHold>(new KeepEverything());
@@ -141,6 +185,8 @@ public sealed class RedisOwnershipTests(RedisServerFixture redis) : IClassFixtur
     private sealed class LateIntentAcks(RedisWriteAheadLog log) : ISharedWriteAheadLog
     {
         public IHotStateStore Leases => log.Leases;
+
+        public ISagaWorkDistribution Work => log.Work;
 
         public long NextPosition => log.NextPosition;
 

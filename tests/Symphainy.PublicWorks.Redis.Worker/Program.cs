@@ -1,7 +1,8 @@
 // A host process for the multi-process Redis tests: it runs the platform on a shared Redis server, submits its share
 // of sagas (printing "ACK <saga>" once each intent is acknowledged) and prints "DONE" once all of them ended; with a
-// count of 0 it only recovers and takes sagas over. The tests kill it with SIGKILL at will.
-// Usage: Symphainy.PublicWorks.Redis.Worker <connection> <key-prefix> <name> <count> <tenant>
+// count of 0 it only runs the sagas it is handed (its own, dispatched ones and those it takes over). With "intake" last
+// it runs no sagas at all: the ones it accepts are queued for the others. The tests kill it with SIGKILL at will.
+// Usage: Symphainy.PublicWorks.Redis.Worker <connection> <key-prefix> <name> <count> <tenant> [intake]
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
@@ -14,9 +15,9 @@ using Symphainy.Intake;
 using Symphainy.Sagas;
 using Symphainy.PublicWorks.Redis.Worker;
 
-if (args.Length != 5)
+if (args.Length is not (5 or 6))
 {
-    await Console.Error.WriteLineAsync("usage: Symphainy.PublicWorks.Redis.Worker <connection> <key-prefix> <name> <count> <tenant>");
+    await Console.Error.WriteLineAsync("usage: Symphainy.PublicWorks.Redis.Worker <connection> <key-prefix> <name> <count> <tenant> [intake]");
     return 2;
 }
 
@@ -28,6 +29,7 @@ builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     ["Symphainy:Redis:KeyPrefix"] = prefix,
     ["Symphainy:Sagas:LeaseDuration"] = "00:00:02",
     ["Symphainy:InstanceName"] = name,
+    ["Symphainy:Sagas:Execute"] = args.Length == 6 && args[5] == "intake" ? "false" : "true",
 });
 builder.Logging.ClearProviders();
 new SymphainyBuilder(builder.Services).AddCapability<SlowSteps>("tests.slow", "tests", "three steps of 20 ms").UseRedis();
@@ -57,7 +59,7 @@ if (count > 0)
     Console.WriteLine("DONE");
 }
 
-// Keep running (taking sagas over) until killed.
+// Keep running (running the sagas it is handed) until killed.
 await Task.Delay(Timeout.InfiniteTimeSpan);
 return 0;
 

@@ -72,6 +72,11 @@ public static partial class ErrorCodes
         "host.stopping", ErrorKind.Platform, isRetryable: true,
         "The host is stopping, so intake accepts no new work. Nothing was recorded for this request: retry it (with the same idempotency key) against a running host.");
 
+    /// <summary>The host's settings contradict each other; the message says which.</summary>
+    public static readonly ErrorCode HostMisconfigured = new(
+        "host.misconfigured", ErrorKind.Platform, isRetryable: false,
+        "The host's settings contradict each other (the message names them), so it cannot start. Fix the configuration and start it again.");
+
     /// <summary>A step threw an exception that is not a <see cref="SymphainyException"/>.</summary>
     public static readonly ErrorCode StepUnhandledException = new(
         "step.unhandled_exception", ErrorKind.Platform, isRetryable: true,

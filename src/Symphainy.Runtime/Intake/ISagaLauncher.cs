@@ -12,16 +12,6 @@ internal interface ISagaLauncher
     Task Ready { get; }
 
     /// <summary>
-    /// Says that the <c>IntentReceived</c> record of <paramref name="saga"/> is being appended here, until
-    /// <see cref="Launch"/> or <see cref="Unreserve"/>: on a shared log the record can be read before its append
-    /// answers, and the host's takeover scan must not take for another host's a saga this host is about to start.
-    /// </summary>
-    void Reserve(TenantId tenant, SagaId saga);
-
-    /// <summary>Ends a <see cref="Reserve"/> whose append failed (the record may still have landed; then the takeover scan finds it).</summary>
-    void Unreserve(TenantId tenant, SagaId saga);
-
-    /// <summary>
     /// Starts the saga of an intent whose <c>IntentReceived</c> record is durable at <paramref name="position"/>;
     /// <paramref name="boundInput"/> is its input as intake bound it (null to read it from <paramref name="input"/>).
     /// </summary>

@@ -198,20 +198,13 @@ internal sealed partial class IntentIntake : IIntentIntake
         cancellationToken.ThrowIfCancellationRequested();
         ThrowUnlessOpen(allowRecovering: false);
         long position;
-        _launcher.Reserve(intent.Tenant, sagaId);
         try
         {
             position = await _wal.AppendAsync(new WalEntry(WalRecordKind.IntentReceived, intent.Tenant, record, intent.Session, sagaId, intentId) { PayloadHandedOver = true }, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ObjectDisposedException || (e is SymphainyException { Code: "wal.closed" } && _launcher.State == LauncherState.Stopping))
         {
-            _launcher.Unreserve(intent.Tenant, sagaId);
             throw new SymphainyException(ErrorCodes.HostStopping, "The host stopped while the intent was being recorded; it was not acknowledged. Retry it with the same idempotency key.", e);
-        }
-        catch
-        {
-            _launcher.Unreserve(intent.Tenant, sagaId);
-            throw;
         }
 
         _launcher.Launch(sagaId, intent.Tenant, intent.Session, intentId, definition, record.AsMemory(input), position, bound);

@@ -56,15 +56,8 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
 
     public Task Ready => _ready.Task;
 
-    public void Reserve(TenantId tenant, SagaId saga) => _executor.Reserve(tenant, saga);
-
-    public void Unreserve(TenantId tenant, SagaId saga) => _executor.Unreserve(tenant, saga);
-
-    public void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, ReadOnlyMemory<byte> input, long position, object? boundInput)
-    {
-        _executor.Schedule(new SagaRun(saga, tenant, session, intent, definition, input, position) { BoundInput = boundInput });
-        _executor.Unreserve(tenant, saga); // known to the store from here on
-    }
+    public void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, ReadOnlyMemory<byte> input, long position, object? boundInput) =>
+        _executor.Accept(new SagaRun(saga, tenant, session, intent, definition, input, position) { BoundInput = boundInput });
 
     public ValueTask<SagaSnapshot?> GetAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken = default) =>
         _store.Find(tenant, saga) is { } known ? ValueTask.FromResult<SagaSnapshot?>(known) : FromGraphAsync(tenant, saga, cancellationToken);
@@ -148,8 +141,8 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
             await participant.CompleteAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        // On a shared log, sagas other hosts accept from here on are watched, so this host can take them over.
-        _executor.BeginTakeover(readTo);
+        // On a shared log: the work queue hands this host its sagas from here on (and those of hosts that died).
+        await _executor.JoinAsync(readTo, cancellationToken).ConfigureAwait(false);
         Interlocked.CompareExchange(ref _state, (int)LauncherState.Open, (int)LauncherState.Recovering);
         _ready.TrySetResult();
         _idle.Pulse();

@@ -27,4 +27,11 @@ public sealed class SagaOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "must be between 1 second and 1 hour")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Whether this host runs sagas (default true). False makes it a host that only accepts intents: on a shared log
+    /// (<see cref="Wal.ISharedWriteAheadLog"/>) the sagas it accepts are queued for the hosts that run them, and its
+    /// <see cref="ISagaEngine"/> follows the log to learn how they ended. A host on a log of its own must run sagas.
+    /// </summary>
+    public bool Execute { get; set; } = true;
 }

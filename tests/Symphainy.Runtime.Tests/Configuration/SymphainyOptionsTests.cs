@@ -71,6 +71,17 @@ public sealed class SymphainyOptionsTests
     }
 
     [Fact]
+    public async Task A_host_that_runs_no_sagas_on_a_log_of_its_own_refuses_to_start()
+    {
+        // Nobody else could ever run the sagas it accepted.
+        using var host = BuildHost(new() { ["Symphainy:Sagas:Execute"] = "false" });
+        var start = () => host.StartAsync();
+        var error = (await start.Should().ThrowAsync<SymphainyException>()).Which;
+        error.Code.Should().Be("host.misconfigured");
+        error.Message.Should().Contain("Symphainy:Sagas:Execute").And.Contain("UseRedis");
+    }
+
+    [Fact]
     public void Docs_list_every_runtime_setting()
     {
         var roots = AppDomain.CurrentDomain.GetAssemblies()

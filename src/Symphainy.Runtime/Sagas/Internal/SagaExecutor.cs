@@ -23,9 +23,13 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     private readonly TaskScheduler _scheduler;
     private readonly SagaOwnership? _ownership;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(TenantId, SagaId), SagaRun> _deferred = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(TenantId, SagaId), byte> _accepting = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(TenantId, SagaId), Watched> _watched = new();
+    private readonly ISagaWorkDistribution? _work;
+    private readonly bool _runsSagas;
     private Task? _takeover;
-    private long _discoveredTo;
+    private Task? _dispatched;
+    private Task? _following;
+    private int _left;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<object?> _execute;
@@ -42,9 +46,18 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         IRandomSource random,
         IEnumerable<ISagaRecoveryObserver> observers,
         ILogger<SagaExecutor> logger,
+        Microsoft.Extensions.Options.IOptions<Configuration.SymphainyOptions> options,
         SagaOwnership? ownership = null)
     {
         _ownership = ownership;
+        _work = ownership?.Work;
+        _runsSagas = options.Value.Sagas.Execute;
+        if (!_runsSagas && ownership is null)
+        {
+            throw new SymphainyException(ErrorCodes.HostMisconfigured,
+                "Symphainy:Sagas:Execute is false, but this host's write-ahead log is its own: nobody else could run the sagas it accepts. Run sagas here, or share the log between hosts (UseRedis).");
+        }
+
         _wal = wal;
         _store = store;
         _retention = retention;
@@ -132,140 +145,218 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// On a shared log: a saga whose intent this host is recording. Its record may be read (by this host's takeover
-    /// scan) before the append answers; the scan leaves it to the intake, which starts it once the append answers.
-    /// </summary>
-    public void Reserve(TenantId tenant, SagaId saga)
-    {
-        if (_ownership is not null)
-        {
-            _accepting[(tenant, saga)] = 0;
-        }
-    }
-
-    /// <summary>Ends a <see cref="Reserve"/>: the saga is in the store now, or its intent was not acknowledged.</summary>
-    public void Unreserve(TenantId tenant, SagaId saga)
-    {
-        if (_ownership is not null)
-        {
-            _accepting.TryRemove((tenant, saga), out _);
-        }
-    }
-
     /// <summary>Whether sagas run under leases (the log is shared between hosts).</summary>
     public bool RunsUnderLeases => _ownership is not null;
 
+    /// <summary>Whether this host runs sagas (false: it only accepts intents; see <see cref="SagaOptions.Execute"/>).</summary>
+    public bool RunsSagas => _runsSagas;
+
     /// <summary>
-    /// Leaves a saga to the takeover scan: one another host runs, one this host could not take yet, or one recovery
-    /// found (on a shared log its history may have grown since it was read, so it is read again under the lease).
+    /// Hands over the saga of an intent this host just recorded: it runs here, or, on a host that runs none, it is
+    /// watched until the log shows how it ended where it ran.
+    /// </summary>
+    public void Accept(SagaRun run)
+    {
+        if (_runsSagas)
+        {
+            Schedule(run);
+            return;
+        }
+
+        Watch(run);
+    }
+
+    /// <summary>Knows a saga that runs elsewhere until the log shows its end (or this host is handed it).</summary>
+    public void Watch(SagaRun run)
+    {
+        _store.Add(run);
+        _watched[(run.Tenant, run.Id)] = new Watched(run);
+    }
+
+    /// <summary>
+    /// Leaves a saga to the takeover scan: one another host runs, one this host could not take yet, or one whose
+    /// record failed (on a shared log its history may have grown since it was read, so it is read again under the lease).
     /// </summary>
     public void Defer(SagaRun run)
     {
         _store.Add(run);
         _deferred[(run.Tenant, run.Id)] = run;
-        EnsureTakeover();
     }
 
     /// <summary>
-    /// On a shared log, starts the takeover scan after recovery read the log up to <paramref name="from"/>: from there
-    /// it also finds the sagas other hosts accept, so that a host that dies loses them to the hosts still running.
+    /// On a shared log, once recovery is done: joins the work queue, renews the membership and takes over the sagas
+    /// of hosts that died every third of a lease, and takes the sagas that hosts which run none accepted (or, on such
+    /// a host, follows the log for the ends of the sagas it accepted).
     /// </summary>
-    public void BeginTakeover(long from)
+    /// <param name="readTo">Where recovery stopped reading the log: the ends of the sagas it found start there.</param>
+    /// <param name="cancellationToken">Stops joining.</param>
+    public async Task JoinAsync(long readTo, CancellationToken cancellationToken)
     {
-        if (_ownership is null)
+        if (_ownership is null || _work is null)
         {
             return;
         }
 
-        Interlocked.Exchange(ref _discoveredTo, from);
-        EnsureTakeover();
+        await _work.JoinAsync(_ownership.Owner, _runsSagas, _ownership.Duration, cancellationToken).ConfigureAwait(false);
+        _takeover = TakeOverAsync();
+        if (_runsSagas)
+        {
+            _dispatched = TakeDispatchedAsync();
+        }
+
+        if (!_runsSagas || !_watched.IsEmpty)
+        {
+            _following = FollowEndsAsync(readTo);
+        }
     }
 
-    private void EnsureTakeover()
+    // Sagas that hosts running none accepted: each is handed to one host once, so it starts here from its intent.
+    private async Task TakeDispatchedAsync()
     {
-        if (Interlocked.CompareExchange(ref _takeover, Task.CompletedTask, null) is null)
+        while (!_stopping.IsCancellationRequested)
         {
-            _takeover = TakeOverAsync();
+            try
+            {
+                var taken = await _work!.TakeAsync(256, TimeSpan.FromSeconds(1), _stopping.Token).ConfigureAwait(false);
+                foreach (var work in taken)
+                {
+                    if (await AdoptAsync(work).ConfigureAwait(false) is { } run)
+                    {
+                        Schedule(run);
+                    }
+                }
+            }
+            catch (Exception) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogWorkFailed(_logger, e);
+                await PauseAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    // The ends of the sagas watched here, as other hosts record them: on a host that runs none, those it accepted;
+    // on one that runs sagas, those it found unfinished at start (it stops following once they all ended).
+    private async Task FollowEndsAsync(long from)
+    {
+        while (!_stopping.IsCancellationRequested && (!_runsSagas || !_watched.IsEmpty))
+        {
+            try
+            {
+                await foreach (var record in _wal.SubscribeAsync(from, _stopping.Token).ConfigureAwait(false))
+                {
+                    from = record.Position + 1;
+                    if (_runsSagas && _watched.IsEmpty)
+                    {
+                        return;
+                    }
+
+                    if (record.Saga is not { } saga || !_watched.TryGetValue((record.Tenant, saga), out var watched))
+                    {
+                        continue;
+                    }
+
+                    if (record.Kind == WalRecordKind.StepCompleted && WalPayloadCodec.Decode(record) is StepCompletedPayload { StepKind: StepKind.Step or StepKind.Agent })
+                    {
+                        watched.Steps++;
+                    }
+                    else if (record.Kind == WalRecordKind.SagaEnded && _watched.TryRemove((record.Tenant, saga), out _))
+                    {
+                        RetireEndedElsewhere(watched.Run, record, watched.Steps);
+                    }
+                }
+            }
+            catch (Exception) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogWorkFailed(_logger, e);
+                await PauseAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task PauseAsync()
+    {
+        try
+        {
+            await Task.Delay(_ownership!.Duration / 3, Time, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 
     /// <summary>
-    /// Every third of a lease: reads the log once from the oldest deferred saga's first record; a deferred saga that
+    /// Every third of a lease: renews this host's membership of the work queue and takes over the sagas of hosts whose
+    /// membership lapsed; then reads the log once from the oldest deferred saga's first record: a deferred saga that
     /// ended elsewhere is retired here (its waiters get its end), one whose lease this host now takes is rebuilt from
     /// what the log holds now (not from what it held when it was deferred) and resumed.
     /// </summary>
     private async Task TakeOverAsync()
     {
         var interval = _ownership!.Duration / 3;
+        var first = true;
         while (!_stopping.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(interval, Time, _stopping.Token).ConfigureAwait(false);
-                var discoveredTo = Interlocked.Read(ref _discoveredTo);
-                var from = discoveredTo > 0 ? discoveredTo : long.MaxValue;
-                if (!_deferred.IsEmpty)
+                if (!first)
                 {
-                    from = Math.Min(from, _deferred.Values.Min(r => r.FirstPosition));
+                    await Task.Delay(interval, Time, _stopping.Token).ConfigureAwait(false);
                 }
 
-                if (from == long.MaxValue)
+                first = false;
+                if (_runsSagas)
+                {
+                    IReadOnlyList<SagaWork> taken;
+                    do
+                    {
+                        taken = await _work!.RenewAndTakeOverAsync(256, _stopping.Token).ConfigureAwait(false);
+                        foreach (var work in taken)
+                        {
+                            if (_watched.TryRemove((work.Tenant, work.Saga), out var watched))
+                            {
+                                watched.Run.Work = work; // known here from recovery: now this host's to run
+                                LogAdopted(_logger, watched.Run.Id);
+                                Defer(watched.Run);
+                            }
+                            else if (_store.TryGetActive(work.Tenant, work.Saga, out var known))
+                            {
+                                known.Work = work; // already running or waiting here: its end completes this entry too
+                            }
+                            else if (await AdoptAsync(work).ConfigureAwait(false) is { } adopted)
+                            {
+                                LogAdopted(_logger, adopted.Id);
+                                Defer(adopted);
+                            }
+                        }
+                    }
+                    while (taken.Count == 256);
+                }
+                else
+                {
+                    await _work!.RenewAndTakeOverAsync(0, _stopping.Token).ConfigureAwait(false);
+                }
+
+                if (_deferred.IsEmpty)
                 {
                     continue;
                 }
 
-                // One read serves both: the history of the sagas waiting here, and the sagas other hosts accepted since
-                // the last scan. One accepted less than a third of a lease ago is left to its host for now (it takes
-                // the lease at once) and looked at again by the next scan; so is one whose intent this host's intake
-                // is still recording (the intake starts it, so the scan must not: the lease alone would not stop a
-                // second run here after the first one ended).
+                // One read serves every saga waiting here: its history since its first record.
+                var from = _deferred.Values.Min(r => r.FirstPosition);
                 var histories = new Dictionary<(TenantId, SagaId), List<WalRecord>>();
-                var foreign = new Dictionary<(TenantId, SagaId), WalRecord>();
-                var endedInWindow = new HashSet<(TenantId, SagaId)>();
-                var youngFrom = long.MaxValue;
-                var last = from - 1;
-                var settled = Time.GetUtcNow() - interval;
                 await foreach (var record in _wal.ReadAsync(from, _stopping.Token).ConfigureAwait(false))
                 {
-                    last = record.Position;
-                    if (record.Saga is not { } saga)
+                    if (record.Saga is { } saga && _deferred.ContainsKey((record.Tenant, saga)))
                     {
-                        continue;
-                    }
-
-                    var key = (record.Tenant, saga);
-                    if (_deferred.ContainsKey(key))
-                    {
-                        (histories.TryGetValue(key, out var list) ? list : histories[key] = []).Add(record);
-                    }
-                    else if (discoveredTo > 0 && record.Position >= discoveredTo)
-                    {
-                        if (record.Kind == WalRecordKind.SagaEnded)
-                        {
-                            endedInWindow.Add(key);
-                        }
-                        else if (record.Kind == WalRecordKind.IntentReceived && (record.Timestamp > settled || _accepting.ContainsKey(key)))
-                        {
-                            youngFrom = Math.Min(youngFrom, record.Position);
-                        }
-                        else if (record.Kind == WalRecordKind.IntentReceived && _store.Find(record.Tenant, saga) is null)
-                        {
-                            foreign[key] = record;
-                        }
-                    }
-                }
-
-                if (discoveredTo > 0)
-                {
-                    Interlocked.Exchange(ref _discoveredTo, Math.Min(last + 1, youngFrom));
-                }
-
-                foreach (var (key, intent) in foreign)
-                {
-                    if (!endedInWindow.Contains(key) && Adopt(intent) is { } adopted)
-                    {
-                        Defer(adopted); // tried below, with a history read again under the lease if it is taken
+                        (histories.TryGetValue((record.Tenant, saga), out var list) ? list : histories[(record.Tenant, saga)] = []).Add(record);
                     }
                 }
 
@@ -280,7 +371,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                         continue;
                     }
 
-                    var fresh = new SagaRun(deferred.Id, deferred.Tenant, deferred.Session, deferred.Intent, deferred.Definition, deferred.Input, deferred.FirstPosition);
+                    var fresh = new SagaRun(deferred.Id, deferred.Tenant, deferred.Session, deferred.Intent, deferred.Definition, deferred.Input, deferred.FirstPosition) { Work = deferred.Work };
                     if (!await TryTakeAsync(fresh).ConfigureAwait(false))
                     {
                         continue;
@@ -325,8 +416,8 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
             }
             catch (Exception e)
             {
-                // The log or the lease store failed this round (or a saga could not be rebuilt): the scan runs again,
-                // so no waiting saga is given up on.
+                // The log, the queue or the lease store failed this round (or a saga could not be rebuilt): the scan
+                // runs again, so no waiting saga is given up on.
                 LogTakeoverFailed(_logger, e);
             }
         }
@@ -338,16 +429,73 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         var snapshot = SagaRecovery.EndedSnapshot(end, steps);
         _store.Retire(snapshot);
         waiting.Completion.TrySetResult(snapshot);
+        Complete(waiting);
     }
 
-    // A saga another host accepted: known here from its intent record, for the takeover scan.
-    private SagaRun? Adopt(WalRecord intent)
+    // A saga the work queue handed this host: known here from its intent record (in the work item, or read from the
+    // log). One whose definition this host does not deploy stays queued here until this host leaves, as recovery
+    // leaves such a saga unfinished.
+    private async Task<SagaRun?> AdoptAsync(SagaWork work)
     {
+        var intent = work.Intent;
+        if (intent is null)
+        {
+            await foreach (var record in _wal.ReadAsync(work.Position, _stopping.Token).ConfigureAwait(false))
+            {
+                intent = record;
+                break;
+            }
+        }
+
+        if (intent is not { Kind: WalRecordKind.IntentReceived, Intent: { } intentId, Saga: { } saga } || saga != work.Saga || intent.Tenant != work.Tenant)
+        {
+            LogWorkWithoutIntent(_logger, work.Saga, work.Position);
+            return null;
+        }
+
         var received = (IntentReceivedPayload)WalPayloadCodec.Decode(intent);
         var definition = Services.GetRequiredService<SagaDefinitionCatalog>().Find(received.Definition, received.Version);
-        return definition is null || intent.Intent is not { } intentId
-            ? null // a definition this host does not deploy: left to the hosts that do
-            : new SagaRun(intent.Saga!.Value, intent.Tenant, intent.Session, intentId, definition, received.Input, intent.Position);
+        if (definition is null)
+        {
+            var error = new SymphainyException(ErrorCodes.SagaDefinitionMissing, $"Saga {saga} runs '{received.Definition}' v{received.Version}, which this host does not register; it stays queued here until this host leaves.");
+            _store.Poison(new SagaSnapshot(saga, intent.Tenant, intentId, received.Definition, received.Version, SagaState.Pending, 0, null, null, new SagaError(error.Code, error.Kind, error.Message, null)));
+            LogPoisoned(_logger, error, saga, received.Definition, received.Version);
+            return null;
+        }
+
+        return new SagaRun(saga, intent.Tenant, intent.Session, intentId, definition, received.Input, intent.Position) { Work = work };
+    }
+
+    // The saga's end is recorded: its entry leaves the work queue (best effort: an entry left behind is handed out
+    // again when this host leaves, and retired from the log then).
+    private void Complete(SagaRun run)
+    {
+        if (_work is null || !_runsSagas)
+        {
+            return;
+        }
+
+        _ = CompleteAsync(run.Work ?? SagaWork.Own(run.Tenant, run.Id, run.FirstPosition));
+
+        async Task CompleteAsync(SagaWork work)
+        {
+            try
+            {
+                await _work.CompleteAsync(work, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                LogCompleteFailed(_logger, e, work.Saga);
+            }
+        }
+    }
+
+    /// <summary>A saga a host that runs none accepted, until the log shows its end.</summary>
+    private sealed class Watched(SagaRun run)
+    {
+        public SagaRun Run { get; } = run;
+
+        public int Steps { get; set; }
     }
 
     /// <summary>Stops starting steps and waits until every running saga reached a point where it records nothing more.</summary>
@@ -355,6 +503,10 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     {
         await BeginStopAsync().ConfigureAwait(false);
         await _drained.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (_ownership is not null)
+        {
+            await LeaveAsync().ConfigureAwait(false); // every saga here is suspended and its lease given back
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -372,6 +524,36 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         if (_ownership is not null)
         {
             await _ownership.DisposeAsync().ConfigureAwait(false);
+            await LeaveAsync().ConfigureAwait(false);
+        }
+    }
+
+    // After a stop: the others may take this host's unfinished sagas over at once (their leases are given back).
+    private async Task LeaveAsync()
+    {
+        if (Interlocked.Exchange(ref _left, 1) == 1)
+        {
+            return;
+        }
+
+        foreach (var loop in new[] { _takeover, _dispatched, _following })
+        {
+            if (loop is not null)
+            {
+                await loop.ConfigureAwait(false); // each ends quietly once the host stops
+            }
+        }
+
+        try
+        {
+            if (_takeover is not null)
+            {
+                await _work!.LeaveAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            LogWorkFailed(_logger, e); // the membership lapses by itself
         }
     }
 
@@ -588,6 +770,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         var snapshot = run.Snapshot();
         _store.Retire(snapshot);
         run.Completion.TrySetResult(snapshot);
+        Complete(run);
         await _retention.OnSagaEndedAsync(_stopping.Token).ConfigureAwait(true);
     }
 
@@ -640,6 +823,18 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
 
     [LoggerMessage(16, LogLevel.Information, "Saga {Saga} stopped here: its lease was taken over, so the log refused its record; the lease's holder carries on")]
     private static partial void LogFenced(ILogger logger, SagaId saga);
+
+    [LoggerMessage(50, LogLevel.Warning, "The saga work queue failed; this host tries again")]
+    private static partial void LogWorkFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(51, LogLevel.Information, "Saga {Saga}: taken over from a host that left or died; it resumes here from what the log holds once its lease is free")]
+    private static partial void LogAdopted(ILogger logger, SagaId saga);
+
+    [LoggerMessage(52, LogLevel.Error, "Saga {Saga}: the work queue names position {Position}, which does not hold its intent record; the entry is left alone")]
+    private static partial void LogWorkWithoutIntent(ILogger logger, SagaId saga, long position);
+
+    [LoggerMessage(53, LogLevel.Debug, "Saga {Saga}: removing its ended entry from the work queue failed; it is retired from the log when handed out again")]
+    private static partial void LogCompleteFailed(ILogger logger, Exception exception, SagaId saga);
 
     [LoggerMessage(15, LogLevel.Warning, "{Count} sagas were still running {Timeout} after the host was disposed; what they record from now on is lost and they resume after restart")]
     private static partial void LogDrainTimeout(ILogger logger, int count, TimeSpan timeout);

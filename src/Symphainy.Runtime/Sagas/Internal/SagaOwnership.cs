@@ -25,12 +25,16 @@ internal sealed partial class SagaOwnership : IAsyncDisposable
     public SagaOwnership(ISharedWriteAheadLog log, IdGenerator ids, TimeProvider time, IOptions<SymphainyOptions> options, ILogger<SagaOwnership> logger)
     {
         _leases = log.Leases;
+        Work = log.Work;
         _time = time;
         _duration = options.Value.Sagas.LeaseDuration;
         _logger = logger;
         Owner = $"{options.Value.InstanceName}-{ids.NextGuid():N}";
         _renewing = new Lazy<Task>(RenewAsync);
     }
+
+    /// <summary>The queue that hands sagas to the hosts on the shared log.</summary>
+    public ISagaWorkDistribution Work { get; }
 
     /// <summary>How long a lease lasts without renewal.</summary>
     public TimeSpan Duration => _duration;

@@ -104,19 +104,21 @@ internal sealed partial class SagaRecovery(
             run.Apply(WalPayloadCodec.Decode(history[i]));
         }
 
+        if (executor.RunsUnderLeases)
+        {
+            // On a shared log the unfinished sagas are the work distribution's: each runs where it is queued, and a
+            // dead host's (this host's previous process, say) are handed to the hosts still running once its
+            // membership lapses. Here it is watched until the log shows its end, so queries and waits answer for it.
+            executor.Watch(run);
+            return;
+        }
+
         foreach (var observer in _observers)
         {
             await observer.BeforeResumeAsync(run.Snapshot(), cancellationToken).ConfigureAwait(false);
         }
 
-        if (executor.RunsUnderLeases)
-        {
-            executor.Defer(run); // on a shared log: resumed by the takeover scan, from the log as it is under the lease
-        }
-        else
-        {
-            executor.Schedule(run);
-        }
+        executor.Schedule(run);
 
         foreach (var observer in _observers)
         {

@@ -1,3 +1,4 @@
+using Symphainy.Wal;
 using System.Text.Json;
 using Symphainy.Wal.Records;
 
@@ -45,6 +46,9 @@ internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>
 
     /// <summary>The input as intake bound it, for the first run only (a resumed saga reads <see cref="Input"/>).</summary>
     public object? BoundInput { get; set; }
+
+    /// <summary>On a shared log, the work queue's entry of a saga handed to this host (null for one it accepted).</summary>
+    public SagaWork? Work { get; set; }
 
     /// <summary>Position of the saga's first record (its intent), which retention must keep while it runs.</summary>
     public long FirstPosition { get; }
