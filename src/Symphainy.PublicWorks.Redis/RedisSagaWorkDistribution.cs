@@ -206,7 +206,7 @@ public sealed class RedisSagaWorkDistribution : ISagaWorkDistribution
     public async ValueTask CompleteAsync(SagaWork work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var stream = work.Receipt is { } receipt ? (RedisKey)receipt : _keys.WorkOf(_member ?? throw new InvalidOperationException("Join the work queue first."));
+        var stream = StreamOf(work);
         await RedisCalls.RunAsync(() => Db.ScriptEvaluateAsync(CompleteScript, [stream], [Group, $"0-{work.Position}"]), "completing work").ConfigureAwait(false);
     }
 
@@ -221,6 +221,10 @@ public sealed class RedisSagaWorkDistribution : ISagaWorkDistribution
         Route = null;
         await RedisCalls.RunAsync(() => Db.HashSetAsync(_keys.WorkMembers, member, 0), "leaving the work queue").ConfigureAwait(false);
     }
+
+    /// <summary>The stream a work item is queued on.</summary>
+    internal RedisKey StreamOf(SagaWork work) =>
+        work.Receipt is { } receipt ? (RedisKey)receipt : _keys.WorkOf(_member ?? throw new InvalidOperationException("Join the work queue first."));
 
     private long Deadline() => (_time.GetUtcNow() + _membership).ToUnixTimeMilliseconds();
 

@@ -28,9 +28,10 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
     // KEYS: the log, its counter, then the tenants' event streams, the fences' lease keys and the work stream of this
     // batch. ARGV[1]: the channel that wakes followers; ARGV[2]: events kept per tenant stream; ARGV[3]: now (the
     // writer's clock, Unix ms); then per record: record, event stream index or 0, event, lease key index or 0, owner,
-    // token, work stream index or 0, tenant, saga. A fenced record is written only while its lease is that owner's,
-    // with that token, unexpired. An intent record is queued on the work stream (entry id 0-position) in the same
-    // script, so no intent is recorded without being queued. Returns each record's position, or 0 for one that was
+    // token, work stream index or 0, tenant, saga, 1 to release the lease, completed work stream index or 0, its entry
+    // id. A fenced record is written only while its lease is that owner's, with that token, unexpired. An intent record
+    // is queued on the work stream (entry id 0-position) in the same script, so no intent is recorded without being
+    // queued; a saga's end record gives its lease back and removes its work entry in the same script. Returns each record's position, or 0 for one that was
     // fenced off. Records, their events and their work go in one script, so one write to the server's append-only
     // file (and one fsync) covers them all.
     private const string AppendScript = RedisKeys.TrimEventsFunction + """
@@ -39,7 +40,7 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
         local worked = {}
         local last = 0
         local now = tonumber(ARGV[3])
-        for at = 4, #ARGV, 9 do
+        for at = 4, #ARGV, 12 do
           local lease = tonumber(ARGV[at + 3])
           local allowed = true
           if lease > 0 then
@@ -59,6 +60,12 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
               redis.call('XADD', KEYS[work], '0-' .. position, 't', ARGV[at + 7], 's', ARGV[at + 8])
               worked[work] = position
             end
+            if lease > 0 and ARGV[at + 9] == '1' then redis.call('DEL', KEYS[lease]) end
+            local done = tonumber(ARGV[at + 10])
+            if done > 0 then
+              redis.call('XACK', KEYS[done], 'sagas', ARGV[at + 11])
+              redis.call('XDEL', KEYS[done], ARGV[at + 11])
+            end
             positions[#positions + 1] = position
             last = position
           else
@@ -76,6 +83,7 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
         return positions
         """;
 
+    private const int Stride = 12;
     private const int MaxBatchRecords = 512;
     private const int MaxBatchBytes = 4 * 1024 * 1024;
 
@@ -204,7 +212,7 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
-        var pending = new Pending(RedisRecordFormat.Encode(entry, now)) { Fence = entry.Fence };
+        var pending = new Pending(RedisRecordFormat.Encode(entry, now)) { Fence = entry.Fence, ReleasesFence = entry.ReleasesFence, CompletesWork = entry.CompletesWork };
         if (entry.Kind == WalRecordKind.IntentReceived && Work.Route is not null && entry.Saga is { } saga)
         {
             pending.Work = saga;
@@ -258,7 +266,8 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
             streams.Clear();
             leases.Clear();
             var keys = new List<RedisKey> { _keys.Log, _keys.LogSequence };
-            var values = new RedisValue[3 + (9 * batch.Count)];
+            var values = new RedisValue[3 + (Stride * batch.Count)];
+            var completed = new Dictionary<RedisKey, int>();
             var route = Work.Route;
             var work = 0;
             values[0] = _keys.LogTail.ToString();
@@ -287,7 +296,18 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
                     work = keys.Count;
                 }
 
-                var at = 3 + (9 * i);
+                var done = 0;
+                if (pending.CompletesWork is { } finished)
+                {
+                    var workStream = Work.StreamOf(finished);
+                    if (!completed.TryGetValue(workStream, out done))
+                    {
+                        keys.Add(workStream);
+                        completed[workStream] = done = keys.Count;
+                    }
+                }
+
+                var at = 3 + (Stride * i);
                 values[at] = pending.Record;
                 values[at + 1] = stream;
                 values[at + 2] = pending.Event ?? RedisValue.EmptyString;
@@ -297,6 +317,9 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
                 values[at + 6] = pending.Work is null ? 0 : work;
                 values[at + 7] = pending.Work is null ? RedisValue.EmptyString : pending.Tenant.ToString();
                 values[at + 8] = pending.Work?.ToString() ?? RedisValue.EmptyString;
+                values[at + 9] = pending.ReleasesFence ? 1 : 0;
+                values[at + 10] = done;
+                values[at + 11] = pending.CompletesWork is { } item ? $"0-{item.Position}" : RedisValue.EmptyString;
             }
 
             await SendAsync(batch, [.. keys], values).ConfigureAwait(false);
@@ -565,5 +588,9 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
         public Symphainy.State.Lease? Fence { get; init; }
 
         public SagaId? Work { get; set; }
+
+        public bool ReleasesFence { get; init; }
+
+        public SagaWork? CompletesWork { get; init; }
     }
 }

@@ -101,11 +101,14 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         _ = Task.Factory.StartNew(_execute, run, CancellationToken.None, TaskCreationOptions.DenyChildAttach, _scheduler);
     }
 
-    public async ValueTask RecordAsync(SagaRun run, WalRecordKind kind, byte[] payload)
+    public ValueTask RecordAsync(SagaRun run, WalRecordKind kind, byte[] payload) =>
+        RecordAsync(new WalEntry(kind, run.Tenant, payload, run.Session, run.Id, run.Intent) { PayloadHandedOver = true, Fence = run.Fence });
+
+    private async ValueTask RecordAsync(WalEntry entry)
     {
         try
         {
-            await _wal.AppendAsync(new WalEntry(kind, run.Tenant, payload, run.Session, run.Id, run.Intent) { PayloadHandedOver = true, Fence = run.Fence }).ConfigureAwait(false);
+            await _wal.AppendAsync(entry).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not SymphainyException { Code: "wal.record_too_large" } && IsStopping)
         {
@@ -762,7 +765,20 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
 
     private async Task EndAsync(SagaRun run, SagaState state, byte[] payload, ReadOnlyMemory<byte>? output, SagaError? error)
     {
-        await RecordAsync(run, WalRecordKind.SagaEnded, payload).ConfigureAwait(true);
+        // On a shared log the end record also gives the saga's lease back and removes its work item, in one step.
+        var entry = new WalEntry(WalRecordKind.SagaEnded, run.Tenant, payload, run.Session, run.Id, run.Intent) { PayloadHandedOver = true, Fence = run.Fence };
+        var shared = _work is not null && run.Fence is not null;
+        if (shared)
+        {
+            entry = entry with { ReleasesFence = true, CompletesWork = run.Work ?? SagaWork.Own(run.Tenant, run.Id, run.FirstPosition) };
+        }
+
+        await RecordAsync(entry).ConfigureAwait(true);
+        if (shared)
+        {
+            _ownership!.Forget(run); // given back with the record
+        }
+
         run.State = state;
         run.Output = output;
         run.Error = error;
@@ -770,7 +786,11 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         var snapshot = run.Snapshot();
         _store.Retire(snapshot);
         run.Completion.TrySetResult(snapshot);
-        Complete(run);
+        if (!shared)
+        {
+            Complete(run);
+        }
+
         await _retention.OnSagaEndedAsync(_stopping.Token).ConfigureAwait(true);
     }
 

@@ -58,6 +58,13 @@ internal sealed partial class SagaOwnership : IAsyncDisposable
         return true;
     }
 
+    /// <summary>Stops renewing the saga's lease, which the log gave back with the saga's last record.</summary>
+    public void Forget(SagaRun run)
+    {
+        _held.TryRemove(run, out _);
+        run.Fence = null;
+    }
+
     /// <summary>Gives the saga's lease back (best effort: an unreleased lease simply expires).</summary>
     public async Task ReleaseAsync(SagaRun run)
     {
