@@ -7,7 +7,7 @@ public static class SymphainyServiceCollectionExtensions
 {
     /// <summary>
     /// Adds Symphainy with every plane on the embedded defaults (file write-ahead log, SQLite state graph and
-    /// in-memory hot state under the data directory), after letting <paramref name="configure"/> add realms,
+    /// in-memory hot state under the data directory; agents on the deterministic local chat client), after letting <paramref name="configure"/> add realms,
     /// choose providers or register services of your own. A host's choice wins: a port, clock, randomness source,
     /// capability resolver or session registry the host registers (before this call, in <paramref name="configure"/>
     /// or after it) or a provider package chooses (in <paramref name="configure"/> or on the returned builder) is
@@ -25,6 +25,7 @@ public static class SymphainyServiceCollectionExtensions
         builder.AddRuntime();
         builder.AddFoundations();
         builder.AddSqliteStateGraphAsDefault();
+        Symphainy.Agents.AgentSymphainyBuilderExtensions.AddAgents(builder);
         return builder;
     }
 }

@@ -32,7 +32,7 @@ public sealed class AddSymphainyTests : IDisposable
         using var host = builder.Build();
 
         await host.StartAsync();
-        host.Services.GetServices<PlaneDescriptor>().Select(p => p.Name).Should().Equal("Runtime", "Foundations", "PublicWorks.Sqlite");
+        host.Services.GetServices<PlaneDescriptor>().Select(p => p.Name).Should().Equal("Runtime", "Foundations", "PublicWorks.Sqlite", "Agents");
         var graph = host.Services.GetRequiredService<Symphainy.State.IStateGraph>().Should().BeOfType<Symphainy.PublicWorks.Sqlite.SqliteStateGraph>().Subject;
         graph.Path.Should().Be(Path.Combine(_contentRoot.FullName, "symphainy-data", "state-graph.db"));
         host.Services.GetRequiredService<Symphainy.Intake.ICapabilityResolver>().Should().BeOfType<Symphainy.Capabilities.Curator>();
@@ -63,7 +63,7 @@ public sealed class AddSymphainyTests : IDisposable
 
         twice.Services.Count.Should().Be(once.Services.Count);
         twice.Services.Where(s => s.ServiceType == typeof(PlaneDescriptor)).Select(s => ((PlaneDescriptor)s.ImplementationInstance!).Name)
-            .Should().Equal("Runtime", "Foundations", "PublicWorks.Sqlite");
+            .Should().Equal("Runtime", "Foundations", "PublicWorks.Sqlite", "Agents");
         twice.Services.Count(s => s.ServiceType == typeof(IdGenerator)).Should().Be(1);
         twice.Services.Where(s => s.ServiceType == typeof(IHostedService)).Select(s => s.ImplementationType ?? s.ImplementationInstance?.GetType())
             .Should().OnlyHaveUniqueItems().And.HaveCountGreaterThan(1);
