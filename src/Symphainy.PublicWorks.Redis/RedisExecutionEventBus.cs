@@ -263,16 +263,16 @@ public sealed class RedisExecutionEventBus : IExecutionEventBus, IAsyncDisposabl
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
         var token = linked.Token;
-        var woken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var woken = new WakeSignal();
         var channel = await RedisCalls.RunAsync(() => _redis.GetSubscriber().SubscribeAsync(_keys.EventsTail(tenant)), "subscribing to execution events").ConfigureAwait(false);
-        channel.OnMessage(_ => Interlocked.Exchange(ref woken, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult());
+        channel.OnMessage(_ => woken.Pulse());
         try
         {
             var next = from;
             var first = true;
             while (!token.IsCancellationRequested)
             {
-                var wake = Volatile.Read(ref woken).Task;
+                var wake = woken.Next;
                 var start = next;
                 StreamEntry[] page;
                 try

@@ -105,8 +105,7 @@ public sealed class RedisSagaWorkDistribution : ISagaWorkDistribution
     private readonly IConnectionMultiplexer _redis;
     private readonly RedisKeys _keys;
     private readonly TimeProvider _time;
-    private readonly Lock _gate = new();
-    private TaskCompletionSource _queued = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly WakeSignal _queued = new();
     private string? _member;
     private TimeSpan _membership;
 
@@ -141,7 +140,7 @@ public sealed class RedisSagaWorkDistribution : ISagaWorkDistribution
         {
             await CreateGroupAsync(own).ConfigureAwait(false);
             var queue = await RedisCalls.RunAsync(() => _redis.GetSubscriber().SubscribeAsync(_keys.WorkAnyTail), "following the work queue").ConfigureAwait(false);
-            queue.OnMessage(_ => Wake());
+            queue.OnMessage(_ => _queued.Pulse());
         }
 
         _member = member;
@@ -158,11 +157,7 @@ public sealed class RedisSagaWorkDistribution : ISagaWorkDistribution
         var until = _time.GetUtcNow() + wait;
         while (true)
         {
-            Task woken;
-            lock (_gate)
-            {
-                woken = _queued.Task;
-            }
+            var woken = _queued.Next;
 
             var result = (RedisResult[])(await RedisCalls.RunAsync(
                 () => Db.ScriptEvaluateAsync(TakeScript, [_keys.WorkAny, _keys.Log], [Group, member, max]), "taking work").ConfigureAwait(false))!;
@@ -240,17 +235,6 @@ public sealed class RedisSagaWorkDistribution : ISagaWorkDistribution
         }
     }
 
-    private void Wake()
-    {
-        TaskCompletionSource woken;
-        lock (_gate)
-        {
-            woken = _queued;
-            _queued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-
-        woken.TrySetResult();
-    }
 
     private static SagaWork Parse(RedisResult[] entry, string? stream, int at, SagaWorkOrigin origin)
     {

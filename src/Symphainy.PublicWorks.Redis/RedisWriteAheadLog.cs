@@ -107,7 +107,7 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
     private readonly int _maxRecordBytes;
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _disposed = new();
-    private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly WakeSignal _appended = new();
     private ChannelMessageQueue? _tail;
     private readonly System.Threading.Channels.Channel<Pending> _appends = System.Threading.Channels.Channel.CreateUnbounded<Pending>(new() { SingleReader = true });
     private Task? _writer;
@@ -332,7 +332,7 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
         {
             var positions = (long[])(await RedisCalls.RunForLogAsync(() => Db.ScriptEvaluateAsync(AppendScript, keys, values), "appending to the log").ConfigureAwait(false))!;
             Advance(ref _next, positions.Max() + 1);
-            Wake();
+            _appended.Pulse();
             for (var i = 0; i < batch.Count; i++)
             {
                 if (positions[i] > 0)
@@ -393,11 +393,7 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
         var first = true;
         while (!token.IsCancellationRequested)
         {
-            Task woken;
-            lock (_gate)
-            {
-                woken = _appended.Task;
-            }
+            var woken = _appended.Next;
 
             List<WalRecord> records;
             bool more;
@@ -515,7 +511,7 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
             }
         }
 
-        Wake();
+        _appended.Pulse();
         _disposed.Dispose();
     }
 
@@ -533,20 +529,9 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
             return;
         }
 
-        queue.OnMessage(_ => Wake());
+        queue.OnMessage(_ => _appended.Pulse());
     }
 
-    private void Wake()
-    {
-        TaskCompletionSource woken;
-        lock (_gate)
-        {
-            woken = _appended;
-            _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-
-        woken.TrySetResult();
-    }
 
     private async Task<long> ReadFirstAsync()
     {

@@ -1,24 +1,16 @@
 using System.Text.Json;
 using Microsoft.Agents.AI;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Symphainy.Hosting;
 using Symphainy.Intake;
 using Symphainy.Sagas;
 
 namespace Symphainy.Agents.Tests;
 
 /// <summary>Microsoft Agent Framework agents as recorded saga steps, and grounded agents as Agent Framework agents.</summary>
-public sealed class AgentFrameworkInteropTests : IDisposable
+public sealed class AgentFrameworkInteropTests : DurableHostTest
 {
-    private readonly TenantId _tenant = new IdGenerator(TimeProvider.System, SystemRandomSource.Instance).Next<TenantId>();
-    private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("symphainy-maf-");
-
-    public void Dispose() => _data.Delete(recursive: true);
-
     [Fact]
     public async Task An_agent_framework_agent_runs_as_a_recorded_step_and_is_replayed_after_a_restart_not_asked_again()
     {
@@ -27,7 +19,7 @@ public sealed class AgentFrameworkInteropTests : IDisposable
         SagaId saga;
         using (var first = await StartAsync(chat))
         {
-            saga = (await first.Services.GetRequiredService<IIntentIntake>().SubmitAsync(new Intent("docs.draft", _tenant, JsonSerializer.SerializeToElement(new Question("Draft a reply about refunds."))))).Execution;
+            saga = (await first.Services.GetRequiredService<IIntentIntake>().SubmitAsync(new Intent("docs.draft", Tenant, JsonSerializer.SerializeToElement(new Question("Draft a reply about refunds."))))).Execution;
             await Drafting.Entered.WaitAsync(TimeSpan.FromSeconds(30));
             await first.StopAsync();
         }
@@ -35,7 +27,7 @@ public sealed class AgentFrameworkInteropTests : IDisposable
         chat.Calls.Should().Be(1);
         Drafting.Open.Release();
         using var second = await StartAsync(chat);
-        var ended = await second.Services.GetRequiredService<ISagaEngine>().WaitForEndAsync(_tenant, saga).WaitAsync(TimeSpan.FromSeconds(30));
+        var ended = await second.Services.GetRequiredService<ISagaEngine>().WaitForEndAsync(Tenant, saga).WaitAsync(TimeSpan.FromSeconds(30));
         ended.State.Should().Be(SagaState.Completed);
         ended.Output!.Value.GetString().Should().Be("writer: I only reason over facts I am given, and none answer this.");
         chat.Calls.Should().Be(1, "the recorded response is replayed");
@@ -46,7 +38,7 @@ public sealed class AgentFrameworkInteropTests : IDisposable
     public async Task A_grounded_agent_answers_as_an_agent_framework_agent_with_its_artifact_attached()
     {
         var documents = new Documents();
-        var agent = new PolicyAnswerer(new LocalChatClient()).AsAIAgent(text => new Question(text), _tenant, [documents.Tool]);
+        var agent = new PolicyAnswerer(new LocalChatClient()).AsAIAgent(text => new Question(text), Tenant, [documents.Tool]);
         agent.Name.Should().Be(nameof(PolicyAnswerer));
 
         var session = await agent.CreateSessionAsync();
@@ -67,19 +59,9 @@ public sealed class AgentFrameworkInteropTests : IDisposable
         string.Concat(streamed.Select(u => u.Text)).Should().Be(response.Text);
     }
 
-    private async Task<IHost> StartAsync(IChatClient chat)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = _data.FullName });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Symphainy:DataDirectory"] = _data.FullName });
-        builder.Logging.ClearProviders();
-        new SymphainyBuilder(builder.Services)
-            .AddRuntime()
-            .AddCapability<Drafting>("docs.draft", "docs", "drafts a reply with an Agent Framework agent")
-            .AddAIAgent("writer", _ => new ChatClientAgent(chat, instructions: "Draft short replies.", name: "writer"));
-        var host = builder.Build();
-        await host.StartAsync();
-        return host;
-    }
+    private Task<IHost> StartAsync(IChatClient chat) => StartAsync(platform => platform
+        .AddCapability<Drafting>("docs.draft", "docs", "drafts a reply with an Agent Framework agent")
+        .AddAIAgent("writer", _ => new ChatClientAgent(chat, instructions: "Draft short replies.", name: "writer")));
 
     /// <summary>Runs the framework agent, then delivers its text in a step that waits at a gate.</summary>
     public sealed class Drafting : Orchestrator<Question, string>

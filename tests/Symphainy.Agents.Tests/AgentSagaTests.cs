@@ -1,9 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Symphainy.Hosting;
 using Symphainy.Intake;
 using Symphainy.Sagas;
@@ -13,13 +11,8 @@ using Symphainy.Wal.Records;
 namespace Symphainy.Agents.Tests;
 
 /// <summary>Agents as recorded saga steps: the artifact is recorded whole and replayed, never asked for again.</summary>
-public sealed class AgentSagaTests : IDisposable
+public sealed class AgentSagaTests : DurableHostTest
 {
-    private readonly TenantId _tenant = new IdGenerator(TimeProvider.System, SystemRandomSource.Instance).Next<TenantId>();
-    private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("symphainy-agents-");
-
-    public void Dispose() => _data.Delete(recursive: true);
-
     [Fact]
     public async Task A_saga_resumed_after_a_restart_replays_the_recorded_artifact_and_never_asks_the_model_again()
     {
@@ -28,7 +21,7 @@ public sealed class AgentSagaTests : IDisposable
         SagaId saga;
         using (var first = await StartAsync(chat))
         {
-            saga = (await first.Services.GetRequiredService<IIntentIntake>().SubmitAsync(new Intent("docs.ask", _tenant, JsonSerializer.SerializeToElement(new Question("How long do refunds take?"))))).Execution;
+            saga = (await first.Services.GetRequiredService<IIntentIntake>().SubmitAsync(new Intent("docs.ask", Tenant, JsonSerializer.SerializeToElement(new Question("How long do refunds take?"))))).Execution;
             await Answering.Entered.WaitAsync(TimeSpan.FromSeconds(30)); // the agent step is recorded; the next step runs
             await first.StopAsync(); // the next step is cut short: it runs again after the restart
         }
@@ -37,7 +30,7 @@ public sealed class AgentSagaTests : IDisposable
         Answering.Open.Release();
         using (var second = await StartAsync(chat))
         {
-            var ended = await second.Services.GetRequiredService<ISagaEngine>().WaitForEndAsync(_tenant, saga).WaitAsync(TimeSpan.FromSeconds(30));
+            var ended = await second.Services.GetRequiredService<ISagaEngine>().WaitForEndAsync(Tenant, saga).WaitAsync(TimeSpan.FromSeconds(30));
             ended.State.Should().Be(SagaState.Completed);
             ended.Output!.Value.GetString().Should().Contain("14 days");
             chat.Calls.Should().Be(4, "the recorded artifact is replayed, not asked for again");
@@ -67,8 +60,8 @@ public sealed class AgentSagaTests : IDisposable
     {
         var chat = new ScriptedChatClient(failure: new HttpRequestException("connection refused"));
         using var host = await StartAsync(chat);
-        var saga = (await host.Services.GetRequiredService<IIntentIntake>().SubmitAsync(new Intent("docs.ask", _tenant, JsonSerializer.SerializeToElement(new Question("How long do refunds take?"))))).Execution;
-        var ended = await host.Services.GetRequiredService<ISagaEngine>().WaitForEndAsync(_tenant, saga).WaitAsync(TimeSpan.FromSeconds(30));
+        var saga = (await host.Services.GetRequiredService<IIntentIntake>().SubmitAsync(new Intent("docs.ask", Tenant, JsonSerializer.SerializeToElement(new Question("How long do refunds take?"))))).Execution;
+        var ended = await host.Services.GetRequiredService<ISagaEngine>().WaitForEndAsync(Tenant, saga).WaitAsync(TimeSpan.FromSeconds(30));
         ended.State.Should().Be(SagaState.Failed);
 
         var failures = new List<StepFailedPayload>();
@@ -96,21 +89,9 @@ public sealed class AgentSagaTests : IDisposable
         builder.AddAgent<PolicyAnswerer>().Should().BeSameAs(builder);
     }
 
-    private async Task<IHost> StartAsync(IChatClient chat)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = _data.FullName });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Symphainy:DataDirectory"] = _data.FullName });
-        builder.Logging.ClearProviders();
-        new SymphainyBuilder(builder.Services)
-            .AddRuntime()
-            .AddCapability<Answering>("docs.ask", "docs", "answers a question over the documents")
-            .AddAgent<PolicyAnswerer>();
-        builder.Services.AddSingleton(chat);
-        builder.Services.AddSingleton<IAgentToolSource>(new DocumentSource(new Documents()));
-        var host = builder.Build();
-        await host.StartAsync();
-        return host;
-    }
+    private Task<IHost> StartAsync(IChatClient chat) => StartAsync(
+        platform => platform.AddCapability<Answering>("docs.ask", "docs", "answers a question over the documents").AddAgent<PolicyAnswerer>(),
+        services => services.AddSingleton(chat).AddSingleton<IAgentToolSource>(new DocumentSource(new Documents())));
 
     private sealed class DocumentSource(Documents documents) : IAgentToolSource
     {
