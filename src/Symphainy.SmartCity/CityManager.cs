@@ -1,0 +1,85 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Symphainy.Hosting;
+using Symphainy.Intake;
+
+namespace Symphainy.SmartCity;
+
+/// <summary>A Smart City service online on this host.</summary>
+/// <param name="Name">Its name (Security Guard, Traffic Cop, …).</param>
+/// <param name="Role">What it governs.</param>
+public sealed record SmartCityService(string Name, string Role);
+
+/// <summary>Registers the Smart City plane.</summary>
+public static class SmartCitySymphainyBuilderExtensions
+{
+    /// <summary>
+    /// Adds the Smart City services this package has: the Security Guard (authentication and authorization of every
+    /// intent, <c>Symphainy:SmartCity:Security</c>), the Traffic Cop (rate limits, <c>Symphainy:SmartCity:Traffic</c>)
+    /// and the City Manager (registers them and reports readiness as health check <c>symphainy-city</c>).
+    /// </summary>
+    /// <param name="builder">The Symphainy builder.</param>
+    /// <param name="security">Code configuration of the Security Guard, after configuration binding.</param>
+    /// <param name="traffic">Code configuration of the Traffic Cop, after configuration binding.</param>
+    /// <returns>The same builder.</returns>
+    public static ISymphainyBuilder AddSmartCity(this ISymphainyBuilder builder, Action<SecurityGuardOptions>? security = null, Action<TrafficCopOptions>? traffic = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        if (builder.TryAddPlane("SmartCity", "governs and observes execution: security, traffic, registration", typeof(CityManager)))
+        {
+            services.AddOptions<SecurityGuardOptions>().BindConfiguration("Symphainy:SmartCity:Security");
+            services.AddOptions<TrafficCopOptions>().BindConfiguration("Symphainy:SmartCity:Traffic");
+            services.TryAddSingleton<SecurityGuard>();
+            services.TryAddSingleton<TrafficCop>();
+            // Authorization first: a caller who may not act spends no one's rate limit.
+            services.AddSingleton<IIntakePolicy>(sp => sp.GetRequiredService<SecurityGuard>());
+            services.AddSingleton<IIntakePolicy>(sp => sp.GetRequiredService<TrafficCop>());
+            services.AddSingleton(new SmartCityService("Security Guard", "authenticates callers and authorizes every intent for its tenant and roles; audits denials"));
+            services.AddSingleton(new SmartCityService("Traffic Cop", "per-tenant and per-capability rate limits with typed retry-after errors"));
+            services.AddSingleton(new SmartCityService("City Manager", "registers the Smart City services and reports readiness"));
+            services.TryAddSingleton<CityManager>();
+            services.AddHealthChecks().AddCheck<CityManager>("symphainy-city", tags: ["symphainy", "ready"]);
+        }
+
+        if (security is not null)
+        {
+            services.Configure(security);
+        }
+
+        if (traffic is not null)
+        {
+            services.Configure(traffic);
+        }
+
+        return builder;
+    }
+}
+
+/// <summary>
+/// The City Manager: knows the Smart City services online and reports readiness: healthy when every service that
+/// governs intake is registered as an intake policy, unhealthy (naming the missing ones) otherwise.
+/// </summary>
+/// <param name="services">The Smart City services online.</param>
+/// <param name="policies">The intake policies registered.</param>
+public sealed class CityManager(IEnumerable<SmartCityService> services, IEnumerable<IIntakePolicy> policies) : IHealthCheck
+{
+    /// <summary>The Smart City services online on this host.</summary>
+    public IReadOnlyList<SmartCityService> Services { get; } = [.. services];
+
+    /// <inheritdoc/>
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var registered = policies.Select(p => p.GetType()).ToHashSet();
+        var missing = new[] { typeof(SecurityGuard), typeof(TrafficCop) }.Where(t => !registered.Contains(t)).Select(t => t.Name).ToList();
+        var data = new Dictionary<string, object> { ["services"] = string.Join(", ", Services.Select(s => s.Name)) };
+        if (missing.Count > 0)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy($"Smart City services not registered as intake policies: {string.Join(", ", missing)}", data: data));
+        }
+
+        return Task.FromResult(HealthCheckResult.Healthy($"{Services.Count} Smart City services online", data));
+    }
+}

@@ -1,0 +1,150 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Symphainy.Intake;
+
+namespace Symphainy.SmartCity;
+
+/// <summary>
+/// Who is asking: an authenticated identity of one tenant, with roles. Set it around the calls made on its behalf
+/// with <see cref="Use"/>; the Security Guard authorizes every intent against it.
+/// </summary>
+/// <param name="Id">The principal's id (an API key's name, a token's subject).</param>
+/// <param name="Tenant">The only tenant whose data it may touch.</param>
+/// <param name="Roles">Its roles (or scopes).</param>
+public sealed record SymphainyPrincipal(string Id, TenantId Tenant, IReadOnlySet<string> Roles)
+{
+    private static readonly AsyncLocal<SymphainyPrincipal?> Ambient = new();
+
+    /// <summary>The principal the current call runs for (null when none was set).</summary>
+    public static SymphainyPrincipal? Current => Ambient.Value;
+
+    /// <summary>Runs what follows (until disposed) on behalf of <paramref name="principal"/>.</summary>
+    /// <param name="principal">The principal.</param>
+    /// <returns>Restores the previous principal when disposed.</returns>
+    public static IDisposable Use(SymphainyPrincipal principal)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        var previous = Ambient.Value;
+        Ambient.Value = principal;
+        return new Restore(previous);
+    }
+
+    private sealed class Restore(SymphainyPrincipal? previous) : IDisposable
+    {
+        public void Dispose() => Ambient.Value = previous;
+    }
+}
+
+/// <summary>An API key the Security Guard accepts: its public id, the SHA-256 of its secret, its tenant and roles.</summary>
+public sealed class ApiKeyOptions
+{
+    /// <summary>The key's id, the part before the dot (<c>id.secret</c>).</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>Hex SHA-256 of the secret (<see cref="SecurityGuard.HashSecret"/>); the secret itself is never configured.</summary>
+    public string SecretHash { get; set; } = "";
+
+    /// <summary>The tenant the key belongs to (<c>ten_…</c>).</summary>
+    public string Tenant { get; set; } = "";
+
+    /// <summary>Its roles.</summary>
+    public IList<string> Roles { get; } = [];
+}
+
+/// <summary>Security Guard settings, under <c>Symphainy:SmartCity:Security</c>.</summary>
+public sealed class SecurityGuardOptions
+{
+    /// <summary>The accepted API keys.</summary>
+    public IList<ApiKeyOptions> ApiKeys { get; } = [];
+
+    /// <summary>The roles each capability (intent type) needs; a principal needs one of them. Unlisted: any principal of the tenant.</summary>
+    public IDictionary<string, string[]> CapabilityRoles { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// The Security Guard: authenticates API keys (secrets kept only as hashes, compared in fixed time) and authorizes
+/// every intent at intake: a principal is required, its tenant must be the intent's, and the capability's roles must
+/// be among its own. Denials are audited (log event 700, never with a secret) and nothing is recorded for them.
+/// </summary>
+public sealed partial class SecurityGuard : IIntakePolicy
+{
+    private readonly IOptionsMonitor<SecurityGuardOptions> _options;
+    private readonly ILogger _audit;
+
+    /// <summary>Creates the guard.</summary>
+    /// <param name="options">Its settings.</param>
+    /// <param name="logger">Where denials are audited.</param>
+    public SecurityGuard(IOptionsMonitor<SecurityGuardOptions> options, ILogger<SecurityGuard> logger)
+    {
+        _options = options;
+        _audit = logger;
+    }
+
+    /// <summary>The hex SHA-256 of an API key's secret, as configured in <see cref="ApiKeyOptions.SecretHash"/>.</summary>
+    /// <param name="secret">The secret.</param>
+    /// <returns>Its hash.</returns>
+    public static string HashSecret(string secret)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+    }
+
+    /// <summary>Authenticates an API key (<c>id.secret</c>).</summary>
+    /// <param name="apiKey">The key as the caller presented it.</param>
+    /// <returns>Its principal.</returns>
+    /// <exception cref="SymphainyException"><c>security.unauthenticated</c>: unknown, malformed or wrong key.</exception>
+    public SymphainyPrincipal Authenticate(string apiKey)
+    {
+        var dot = apiKey?.IndexOf('.', StringComparison.Ordinal) ?? -1;
+        var id = dot > 0 ? apiKey![..dot] : null;
+        var key = id is null ? null : _options.CurrentValue.ApiKeys.FirstOrDefault(k => k.Id == id);
+        var presented = dot > 0 ? SHA256.HashData(Encoding.UTF8.GetBytes(apiKey![(dot + 1)..])) : new byte[32];
+        var expected = key is not null && key.SecretHash.Length == 64 ? Convert.FromHexString(key.SecretHash) : new byte[32];
+        if (key is null || !CryptographicOperations.FixedTimeEquals(presented, expected) || !TenantId.TryParse(key.Tenant, out var tenant))
+        {
+            LogDenied(_audit, id ?? "(malformed key)", "-", "-", SmartCityErrorCodes.Unauthenticated.Code);
+            throw new SymphainyException(SmartCityErrorCodes.Unauthenticated, "The API key does not authenticate.");
+        }
+
+        return new SymphainyPrincipal(key.Id, tenant, key.Roles.ToHashSet(StringComparer.Ordinal));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask EvaluateAsync(IntakeContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        Authorize(SymphainyPrincipal.Current, context.Intent.Tenant, context.Intent.Type);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Checks that <paramref name="principal"/> may act on <paramref name="tenant"/>'s <paramref name="capability"/>.</summary>
+    /// <param name="principal">Who asks (null: nobody authenticated).</param>
+    /// <param name="tenant">Whose data it touches.</param>
+    /// <param name="capability">The capability (intent type), or null for a query or subscription.</param>
+    /// <exception cref="SymphainyException"><c>security.unauthenticated</c> or <c>security.forbidden</c>.</exception>
+    public void Authorize(SymphainyPrincipal? principal, TenantId tenant, string? capability)
+    {
+        if (principal is null)
+        {
+            LogDenied(_audit, "(none)", tenant.ToString(), capability ?? "-", SmartCityErrorCodes.Unauthenticated.Code);
+            throw new SymphainyException(SmartCityErrorCodes.Unauthenticated, $"No principal: '{capability}' for tenant {tenant} needs an authenticated caller.");
+        }
+
+        if (principal.Tenant != tenant)
+        {
+            LogDenied(_audit, principal.Id, tenant.ToString(), capability ?? "-", SmartCityErrorCodes.Forbidden.Code);
+            throw new SymphainyException(SmartCityErrorCodes.Forbidden, $"Principal {principal.Id} belongs to another tenant than {tenant}.");
+        }
+
+        if (capability is not null && _options.CurrentValue.CapabilityRoles.TryGetValue(capability, out var roles) && roles.Length > 0 && !roles.Any(principal.Roles.Contains))
+        {
+            LogDenied(_audit, principal.Id, tenant.ToString(), capability, SmartCityErrorCodes.Forbidden.Code);
+            throw new SymphainyException(SmartCityErrorCodes.Forbidden, $"'{capability}' needs one of the roles {string.Join(", ", roles)}; principal {principal.Id} has none of them.");
+        }
+    }
+
+    [LoggerMessage(700, LogLevel.Warning, "Security Guard denied principal {Principal} on tenant {Tenant}, capability {Capability}: {Code}")]
+    private static partial void LogDenied(ILogger logger, string principal, string tenant, string capability, string code);
+}

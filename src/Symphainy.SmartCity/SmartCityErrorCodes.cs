@@ -1,0 +1,20 @@
+namespace Symphainy.SmartCity;
+
+/// <summary>The error codes of the Smart City services.</summary>
+public static class SmartCityErrorCodes
+{
+    /// <summary>No principal, or credentials that do not authenticate.</summary>
+    public static readonly ErrorCode Unauthenticated = new(
+        "security.unauthenticated", ErrorKind.Domain, isRetryable: false,
+        "The request carries no principal, or its credentials (API key) do not authenticate. Authenticate with the Security Guard and submit within SymphainyPrincipal.Use(...).");
+
+    /// <summary>The principal may not do this: another tenant's data, or a role the capability needs is missing.</summary>
+    public static readonly ErrorCode Forbidden = new(
+        "security.forbidden", ErrorKind.Domain, isRetryable: false,
+        "The principal may not do this: the intent is for another tenant, or the capability needs a role the principal lacks. The denial is audited; nothing was recorded.");
+
+    /// <summary>A rate limit is reached; retry after the time the error names.</summary>
+    public static readonly ErrorCode RateLimited = new(
+        "traffic.rate_limited", ErrorKind.Domain, isRetryable: true,
+        "A rate limit of the Traffic Cop is reached (per tenant or per capability). Nothing was recorded; retry after RateLimitedException.RetryAfter.");
+}

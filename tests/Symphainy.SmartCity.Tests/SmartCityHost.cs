@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Symphainy.Hosting;
+using Symphainy.Intake;
+using Symphainy.Sagas;
+
+namespace Symphainy.SmartCity.Tests;
+
+/// <summary>A started host with the Smart City services on the in-memory defaults, and the log lines it wrote.</summary>
+public sealed class SmartCityHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private SmartCityHost(IHost host, ConcurrentQueue<string> logs) => (_host, Logs) = (host, logs);
+
+    public IServiceProvider Services => _host.Services;
+
+    public ConcurrentQueue<string> Logs { get; }
+
+    public IIntentIntake Intake => Services.GetRequiredService<IIntentIntake>();
+
+    public static async Task<SmartCityHost> StartAsync(Dictionary<string, string?>? settings = null, Action<SecurityGuardOptions>? security = null, Action<TrafficCopOptions>? traffic = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings ?? []) { ["Symphainy:Wal:Provider"] = "InMemory" });
+        builder.Logging.ClearProviders();
+        var logs = new ConcurrentQueue<string>();
+        builder.Logging.AddProvider(new Capture(logs));
+        new SymphainyBuilder(builder.Services)
+            .AddRuntime()
+            .AddCapability<Echo>("orders.place", "orders", "places an order")
+            .AddCapability<Echo>("orders.refund", "orders", "refunds an order")
+            .AddSmartCity(security, traffic);
+        var host = builder.Build();
+        await host.StartAsync();
+        return new SmartCityHost(host, logs);
+    }
+
+    public Task<IntentAcceptance> SubmitAsync(string type, TenantId tenant, SymphainyPrincipal? principal)
+    {
+        using var scope = principal is null ? null : SymphainyPrincipal.Use(principal);
+        return Intake.SubmitAsync(new Intent(type, tenant, JsonSerializer.SerializeToElement(new Order(7)))).AsTask();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+
+    public sealed record Order(int Id);
+
+    public sealed class Echo : Orchestrator<Order, int>
+    {
+        public override Task<int> RunAsync(SagaContext saga, Order input) => saga.Step("echo", _ => Task.FromResult(input.Id));
+    }
+
+    private sealed class Capture(ConcurrentQueue<string> lines) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Logger(lines, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(ConcurrentQueue<string> lines, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue($"{logLevel} {category} [{eventId.Id}] {formatter(state, exception)}");
+        }
+    }
+}

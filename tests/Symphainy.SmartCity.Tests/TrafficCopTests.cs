@@ -1,0 +1,74 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Symphainy.SmartCity.Tests;
+
+public sealed class TrafficCopTests
+{
+    private static readonly IdGenerator Ids = new(TimeProvider.System, SystemRandomSource.Instance);
+    private readonly TenantId _tenant = Ids.Next<TenantId>();
+    private readonly TenantId _other = Ids.Next<TenantId>();
+
+    private SymphainyPrincipal Of(TenantId tenant) => new("caller", tenant, new HashSet<string>());
+
+    [Fact]
+    public async Task The_eleventh_intent_over_a_limit_of_ten_gets_a_typed_retry_after_error_and_other_tenants_are_not_affected()
+    {
+        await using var host = await SmartCityHost.StartAsync(traffic: t => t.PerTenant = new RateLimit { PermitLimit = 10, Window = TimeSpan.FromMinutes(1) });
+        for (var i = 0; i < 10; i++)
+        {
+            await host.SubmitAsync("orders.place", _tenant, Of(_tenant));
+        }
+
+        var eleventh = () => host.SubmitAsync("orders.place", _tenant, Of(_tenant));
+        var error = (await eleventh.Should().ThrowAsync<RateLimitedException>()).Which;
+        error.Code.Should().Be("traffic.rate_limited");
+        error.IsRetryable.Should().BeTrue();
+        error.RetryAfter.Should().BePositive().And.BeLessThanOrEqualTo(TimeSpan.FromMinutes(1));
+
+        (await host.SubmitAsync("orders.place", _other, Of(_other))).Duplicate.Should().BeFalse("each tenant has its own budget");
+    }
+
+    [Fact]
+    public async Task A_capability_limit_holds_only_that_capability_back()
+    {
+        await using var host = await SmartCityHost.StartAsync(traffic: t => t.PerCapability["orders.refund"] = new RateLimit { PermitLimit = 2, Window = TimeSpan.FromMinutes(1) });
+        await host.SubmitAsync("orders.refund", _tenant, Of(_tenant));
+        await host.SubmitAsync("orders.refund", _tenant, Of(_tenant));
+        var third = () => host.SubmitAsync("orders.refund", _tenant, Of(_tenant));
+        await third.Should().ThrowAsync<RateLimitedException>();
+        for (var i = 0; i < 5; i++)
+        {
+            await host.SubmitAsync("orders.place", _tenant, Of(_tenant));
+        }
+
+        await host.SubmitAsync("orders.refund", _other, Of(_other));
+    }
+
+    [Fact]
+    public async Task Refused_callers_spend_nobodys_budget()
+    {
+        await using var host = await SmartCityHost.StartAsync(traffic: t => t.PerTenant = new RateLimit { PermitLimit = 3, Window = TimeSpan.FromMinutes(1) });
+        for (var i = 0; i < 10; i++)
+        {
+            var anonymous = () => host.SubmitAsync("orders.place", _tenant, null);
+            (await anonymous.Should().ThrowAsync<SymphainyException>()).Which.Code.Should().Be("security.unauthenticated");
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            await host.SubmitAsync("orders.place", _tenant, Of(_tenant));
+        }
+    }
+
+    [Fact]
+    public async Task The_city_manager_lists_the_services_online_and_reports_ready()
+    {
+        await using var host = await SmartCityHost.StartAsync();
+        var manager = host.Services.GetRequiredService<CityManager>();
+        manager.Services.Select(s => s.Name).Should().Equal("Security Guard", "Traffic Cop", "City Manager");
+        var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        report.Entries["symphainy-city"].Status.Should().Be(HealthStatus.Healthy);
+        report.Entries["symphainy-city"].Description.Should().Be("3 Smart City services online");
+    }
+}
