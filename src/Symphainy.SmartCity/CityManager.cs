@@ -17,8 +17,10 @@ public static class SmartCitySymphainyBuilderExtensions
 {
     /// <summary>
     /// Adds the Smart City services this package has: the Security Guard (authentication and authorization of every
-    /// intent, <c>Symphainy:SmartCity:Security</c>), the Traffic Cop (rate limits, <c>Symphainy:SmartCity:Traffic</c>)
-    /// and the City Manager (registers them and reports readiness as health check <c>symphainy-city</c>).
+    /// intent, <c>Symphainy:SmartCity:Security</c>), the Traffic Cop (rate limits, <c>Symphainy:SmartCity:Traffic</c>),
+    /// the Nurse (health checks of every adapter; <see cref="Nurse.AddSymphainyInstrumentation(OpenTelemetry.Trace.TracerProviderBuilder)"/>
+    /// wires traces and metrics) and the City Manager (registers them and reports readiness as health check
+    /// <c>symphainy-city</c>).
     /// </summary>
     /// <param name="builder">The Symphainy builder.</param>
     /// <param name="security">Code configuration of the Security Guard, after configuration binding.</param>
@@ -39,9 +41,14 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddSingleton<IIntakePolicy>(sp => sp.GetRequiredService<TrafficCop>());
             services.AddSingleton(new SmartCityService("Security Guard", "authenticates callers and authorizes every intent for its tenant and roles; audits denials"));
             services.AddSingleton(new SmartCityService("Traffic Cop", "per-tenant and per-capability rate limits with typed retry-after errors"));
+            services.AddSingleton(new SmartCityService("Nurse", "spans and metrics of intents, sagas, steps and agents (OpenTelemetry), health of every adapter"));
             services.AddSingleton(new SmartCityService("City Manager", "registers the Smart City services and reports readiness"));
             services.TryAddSingleton<CityManager>();
-            services.AddHealthChecks().AddCheck<CityManager>("symphainy-city", tags: ["symphainy", "ready"]);
+            services.AddHealthChecks()
+                .AddCheck<CityManager>("symphainy-city", tags: ["symphainy", "ready"])
+                .AddCheck<WriteAheadLogHealthCheck>("symphainy-wal", tags: ["symphainy", "live"])
+                .AddCheck<HotStateHealthCheck>("symphainy-hot-state", tags: ["symphainy", "live"])
+                .AddCheck<StateGraphHealthCheck>("symphainy-state-graph", tags: ["symphainy", "live"]);
         }
 
         if (security is not null)

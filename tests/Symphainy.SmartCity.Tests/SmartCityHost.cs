@@ -23,10 +23,20 @@ public sealed class SmartCityHost : IAsyncDisposable
 
     public IIntentIntake Intake => Services.GetRequiredService<IIntentIntake>();
 
-    public static async Task<SmartCityHost> StartAsync(Dictionary<string, string?>? settings = null, Action<SecurityGuardOptions>? security = null, Action<TrafficCopOptions>? traffic = null)
+    public static async Task<SmartCityHost> StartAsync(Dictionary<string, string?>? settings = null, Action<SecurityGuardOptions>? security = null, Action<TrafficCopOptions>? traffic = null, string? dataDirectory = null)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings ?? []) { ["Symphainy:Wal:Provider"] = "InMemory" });
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = dataDirectory ?? AppContext.BaseDirectory });
+        var configuration = new Dictionary<string, string?>(settings ?? []);
+        if (dataDirectory is null)
+        {
+            configuration["Symphainy:Wal:Provider"] = "InMemory";
+        }
+        else
+        {
+            configuration["Symphainy:DataDirectory"] = dataDirectory;
+        }
+
+        builder.Configuration.AddInMemoryCollection(configuration);
         builder.Logging.ClearProviders();
         var logs = new ConcurrentQueue<string>();
         builder.Logging.AddProvider(new Capture(logs));
@@ -34,6 +44,7 @@ public sealed class SmartCityHost : IAsyncDisposable
             .AddRuntime()
             .AddCapability<Echo>("orders.place", "orders", "places an order")
             .AddCapability<Echo>("orders.refund", "orders", "refunds an order")
+            .AddCapability<Gated>("orders.ship", "orders", "ships an order once let through")
             .AddSmartCity(security, traffic);
         var host = builder.Build();
         await host.StartAsync();
@@ -57,6 +68,27 @@ public sealed class SmartCityHost : IAsyncDisposable
     public sealed class Echo : Orchestrator<Order, int>
     {
         public override Task<int> RunAsync(SagaContext saga, Order input) => saga.Step("echo", _ => Task.FromResult(input.Id));
+    }
+
+    /// <summary>A step that says it started, then waits until the test opens the gate.</summary>
+    public sealed class Gated : Orchestrator<Order, int>
+    {
+        public static SemaphoreSlim Entered { get; private set; } = new(0);
+
+        public static SemaphoreSlim Open { get; private set; } = new(0);
+
+        public static void Reset() => (Entered, Open) = (new SemaphoreSlim(0), new SemaphoreSlim(0));
+
+        public override async Task<int> RunAsync(SagaContext saga, Order input)
+        {
+            var packed = await saga.Step("pack", _ => Task.FromResult(input.Id));
+            return await saga.Step("ship", async cancellationToken =>
+            {
+                Entered.Release();
+                await Open.WaitAsync(cancellationToken);
+                return packed;
+            });
+        }
     }
 
     private sealed class Capture(ConcurrentQueue<string> lines) : ILoggerProvider

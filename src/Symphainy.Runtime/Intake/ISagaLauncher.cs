@@ -13,9 +13,10 @@ internal interface ISagaLauncher
 
     /// <summary>
     /// Starts the saga of an intent whose <c>IntentReceived</c> record is durable at <paramref name="position"/>;
-    /// <paramref name="boundInput"/> is its input as intake bound it (null to read it from <paramref name="input"/>).
+    /// <paramref name="boundInput"/> is its input as intake bound it (null to read it from <paramref name="input"/>);
+    /// <paramref name="traceParent"/> the trace context recorded with the intent.
     /// </summary>
-    void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, ReadOnlyMemory<byte> input, long position, object? boundInput);
+    void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, ReadOnlyMemory<byte> input, long position, object? boundInput, string? traceParent);
 }
 
 /// <summary>The host's state as intake sees it.</summary>

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Symphainy.Diagnostics;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -77,7 +79,33 @@ internal sealed partial class IntentIntake : IIntentIntake
     /// <inheritdoc/>
     public async ValueTask<IntentAcceptance> SubmitAsync(Intent intent, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(intent);
+        using var activity = SymphainyDiagnostics.Source.StartActivity($"intent {intent.Type}", ActivityKind.Producer);
+        try
+        {
+            var accepted = await SubmitCoreAsync(intent, activity, cancellationToken).ConfigureAwait(false);
+            SymphainyDiagnostics.IntentsAccepted.Add(1, new KeyValuePair<string, object?>("type", intent.Type));
+            activity?.SetTag("symphainy.saga", accepted.Execution.ToString());
+            return accepted;
+        }
+        catch (SymphainyException e)
+        {
+            SymphainyDiagnostics.IntentsRefused.Add(1, new KeyValuePair<string, object?>("type", intent.Type), new KeyValuePair<string, object?>("code", e.Code));
+            activity?.SetStatus(ActivityStatusCode.Error, e.Code);
+            throw;
+        }
+    }
+
+    private async ValueTask<IntentAcceptance> SubmitCoreAsync(Intent intent, Activity? activity, CancellationToken cancellationToken)
+    {
         var normalized = Normalize(intent);
+        if (activity is not null)
+        {
+            // Recorded with the intent, so the saga continues this trace, after a restart too.
+            activity.SetTag("symphainy.tenant", normalized.Tenant.ToString());
+            normalized = normalized with { Metadata = WithTraceParent(normalized.Metadata, activity.Id!) };
+        }
+
         ThrowUnlessOpen(allowRecovering: true);
 
         // During recovery, submissions wait for it to finish, so idempotency keys and sessions from before the restart are known.
@@ -207,7 +235,7 @@ internal sealed partial class IntentIntake : IIntentIntake
             throw new SymphainyException(ErrorCodes.HostStopping, "The host stopped while the intent was being recorded; it was not acknowledged. Retry it with the same idempotency key.", e);
         }
 
-        _launcher.Launch(sagaId, intent.Tenant, intent.Session, intentId, definition, record.AsMemory(input), position, bound);
+        _launcher.Launch(sagaId, intent.Tenant, intent.Session, intentId, definition, record.AsMemory(input), position, bound, intent.Metadata?.GetValueOrDefault(SymphainyDiagnostics.TraceParentKey));
         return new IntentAcceptance(intentId, sagaId, position, Duplicate: false);
     }
 
@@ -296,6 +324,13 @@ internal sealed partial class IntentIntake : IIntentIntake
         }
 
         return new IntentAcceptance(_ids.Next<IntentId>(), saga, position, Duplicate: false);
+    }
+
+    private static Dictionary<string, string> WithTraceParent(IReadOnlyDictionary<string, string>? metadata, string traceParent)
+    {
+        var with = metadata is null ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
+        with[SymphainyDiagnostics.TraceParentKey] = traceParent;
+        return with;
     }
 
     private static Intent Normalize(Intent intent)

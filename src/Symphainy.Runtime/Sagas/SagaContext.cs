@@ -235,11 +235,14 @@ public sealed class SagaContext
             _run.State = SagaState.Running;
             _run.CurrentStep = name;
             Exception error;
+            using var activity = Diagnostics.SymphainyDiagnostics.Source.HasListeners() ? Diagnostics.SymphainyDiagnostics.Source.StartActivity($"step {name}") : null;
+            activity?.SetTag("symphainy.step.attempt", attempt);
             try
             {
                 var result = await invoke(this, state).ConfigureAwait(true);
                 await _host.RecordAsync(_run, recordKind, Encode(index, name, kind, result)).ConfigureAwait(true);
                 _run.CompletedSteps++;
+                Diagnostics.SymphainyDiagnostics.StepsCompleted.Add(1, new KeyValuePair<string, object?>("kind", kind == StepKind.Agent ? "agent" : "step"));
                 Compensable(index, name, result, compensate);
                 return result;
             }
@@ -270,6 +273,8 @@ public sealed class SagaContext
             var retry = policy.ShouldRetry(error, attempt);
             var backoff = retry ? policy.Backoff(attempt, _host.Random) : TimeSpan.Zero;
             var described = SagaError.From(error, name, ErrorCodes.StepUnhandledException);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, described.Code);
+            Diagnostics.SymphainyDiagnostics.StepsFailed.Add(1, new KeyValuePair<string, object?>("code", described.Code));
             await RecordAsync(new StepFailedPayload(index, name, kind, attempt, !retry, described, backoff)).ConfigureAwait(true);
             if (!retry)
             {

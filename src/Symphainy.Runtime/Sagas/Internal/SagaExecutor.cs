@@ -374,7 +374,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                         continue;
                     }
 
-                    var fresh = new SagaRun(deferred.Id, deferred.Tenant, deferred.Session, deferred.Intent, deferred.Definition, deferred.Input, deferred.FirstPosition) { Work = deferred.Work };
+                    var fresh = new SagaRun(deferred.Id, deferred.Tenant, deferred.Session, deferred.Intent, deferred.Definition, deferred.Input, deferred.FirstPosition) { Work = deferred.Work, TraceParent = deferred.TraceParent };
                     if (!await TryTakeAsync(fresh).ConfigureAwait(false))
                     {
                         continue;
@@ -466,7 +466,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
             return null;
         }
 
-        return new SagaRun(saga, intent.Tenant, intent.Session, intentId, definition, received.Input, intent.Position) { Work = work };
+        return new SagaRun(saga, intent.Tenant, intent.Session, intentId, definition, received.Input, intent.Position) { Work = work, TraceParent = received.Metadata?.GetValueOrDefault(Diagnostics.SymphainyDiagnostics.TraceParentKey) };
     }
 
     // The saga's end is recorded: its entry leaves the work queue (best effort: an entry left behind is handed out
@@ -592,6 +592,11 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         using var scope = _logger.IsEnabled(LogLevel.Critical)
             ? _logger.BeginExecutionScope(new ExecutionScope(run.Tenant, run.Session, run.Id, run.Intent))
             : null;
+        using var activity = Diagnostics.SymphainyDiagnostics.Source.HasListeners()
+            ? Diagnostics.SymphainyDiagnostics.Source.StartActivity($"saga {run.Definition.Name}", System.Diagnostics.ActivityKind.Consumer, Diagnostics.SymphainyDiagnostics.Parent(run.TraceParent))
+            : null;
+        activity?.SetTag("symphainy.saga", run.Id.ToString());
+        activity?.SetTag("symphainy.tenant", run.Tenant.ToString());
         var context = new SagaContext(this, run);
         var resumeFromLog = false;
         try
@@ -774,6 +779,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         }
 
         await RecordAsync(entry).ConfigureAwait(true);
+        Diagnostics.SymphainyDiagnostics.SagasEnded.Add(1, new KeyValuePair<string, object?>("definition", run.Definition.Name), new KeyValuePair<string, object?>("state", state.ToString()));
         if (shared)
         {
             _ownership!.Forget(run); // given back with the record

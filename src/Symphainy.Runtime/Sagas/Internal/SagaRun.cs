@@ -47,6 +47,9 @@ internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>
     /// <summary>The input as intake bound it, for the first run only (a resumed saga reads <see cref="Input"/>).</summary>
     public object? BoundInput { get; set; }
 
+    /// <summary>The W3C trace context recorded with the saga's intent, if any: its spans continue that trace.</summary>
+    public string? TraceParent { get; set; }
+
     /// <summary>On a shared log, the work queue's entry of a saga handed to this host (null for one it accepted).</summary>
     public SagaWork? Work { get; set; }
 
