@@ -77,20 +77,35 @@ internal sealed partial class IntentIntake : IIntentIntake
     }
 
     /// <inheritdoc/>
-    public async ValueTask<IntentAcceptance> SubmitAsync(Intent intent, CancellationToken cancellationToken = default)
+    public ValueTask<IntentAcceptance> SubmitAsync(Intent intent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(intent);
+
+        // Traced and counted only while someone listens: otherwise not even the span's name is built.
+        return SymphainyDiagnostics.Source.HasListeners() || SymphainyDiagnostics.IntentsAccepted.Enabled || SymphainyDiagnostics.IntentsRefused.Enabled
+            ? SubmitObservedAsync(intent, cancellationToken)
+            : SubmitCoreAsync(intent, null, cancellationToken);
+    }
+
+    private async ValueTask<IntentAcceptance> SubmitObservedAsync(Intent intent, CancellationToken cancellationToken)
+    {
         using var activity = SymphainyDiagnostics.Source.StartActivity($"intent {intent.Type}", ActivityKind.Producer);
         try
         {
             var accepted = await SubmitCoreAsync(intent, activity, cancellationToken).ConfigureAwait(false);
-            SymphainyDiagnostics.IntentsAccepted.Add(1, new KeyValuePair<string, object?>("type", intent.Type));
+            if (SymphainyDiagnostics.IntentsAccepted.Enabled)
+            {
+                SymphainyDiagnostics.IntentsAccepted.Add(1, new KeyValuePair<string, object?>("type", intent.Type));
+            }
             activity?.SetTag("symphainy.saga", accepted.Execution.ToString());
             return accepted;
         }
         catch (SymphainyException e)
         {
-            SymphainyDiagnostics.IntentsRefused.Add(1, new KeyValuePair<string, object?>("type", intent.Type), new KeyValuePair<string, object?>("code", e.Code));
+            if (SymphainyDiagnostics.IntentsRefused.Enabled)
+            {
+                SymphainyDiagnostics.IntentsRefused.Add(1, new KeyValuePair<string, object?>("type", intent.Type), new KeyValuePair<string, object?>("code", e.Code));
+            }
             activity?.SetStatus(ActivityStatusCode.Error, e.Code);
             throw;
         }

@@ -242,7 +242,10 @@ public sealed class SagaContext
                 var result = await invoke(this, state).ConfigureAwait(true);
                 await _host.RecordAsync(_run, recordKind, Encode(index, name, kind, result)).ConfigureAwait(true);
                 _run.CompletedSteps++;
-                Diagnostics.SymphainyDiagnostics.StepsCompleted.Add(1, new KeyValuePair<string, object?>("kind", kind == StepKind.Agent ? "agent" : "step"));
+                if (Diagnostics.SymphainyDiagnostics.StepsCompleted.Enabled)
+                {
+                    Diagnostics.SymphainyDiagnostics.StepsCompleted.Add(1, new KeyValuePair<string, object?>("kind", kind == StepKind.Agent ? "agent" : "step"));
+                }
                 Compensable(index, name, result, compensate);
                 return result;
             }
@@ -274,7 +277,10 @@ public sealed class SagaContext
             var backoff = retry ? policy.Backoff(attempt, _host.Random) : TimeSpan.Zero;
             var described = SagaError.From(error, name, ErrorCodes.StepUnhandledException);
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, described.Code);
-            Diagnostics.SymphainyDiagnostics.StepsFailed.Add(1, new KeyValuePair<string, object?>("code", described.Code));
+            if (Diagnostics.SymphainyDiagnostics.StepsFailed.Enabled)
+            {
+                Diagnostics.SymphainyDiagnostics.StepsFailed.Add(1, new KeyValuePair<string, object?>("code", described.Code));
+            }
             await RecordAsync(new StepFailedPayload(index, name, kind, attempt, !retry, described, backoff)).ConfigureAwait(true);
             if (!retry)
             {

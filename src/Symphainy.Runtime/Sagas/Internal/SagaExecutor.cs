@@ -779,7 +779,10 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         }
 
         await RecordAsync(entry).ConfigureAwait(true);
-        Diagnostics.SymphainyDiagnostics.SagasEnded.Add(1, new KeyValuePair<string, object?>("definition", run.Definition.Name), new KeyValuePair<string, object?>("state", state.ToString()));
+        if (Diagnostics.SymphainyDiagnostics.SagasEnded.Enabled)
+        {
+            Diagnostics.SymphainyDiagnostics.SagasEnded.Add(1, new KeyValuePair<string, object?>("definition", run.Definition.Name), new KeyValuePair<string, object?>("state", state.ToString()));
+        }
         if (shared)
         {
             _ownership!.Forget(run); // given back with the record
