@@ -34,6 +34,8 @@ public static class SmartCitySymphainyBuilderExtensions
         {
             services.AddOptions<SecurityGuardOptions>().BindConfiguration("Symphainy:SmartCity:Security");
             services.AddOptions<TrafficCopOptions>().BindConfiguration("Symphainy:SmartCity:Traffic");
+            services.AddOptions<PostOfficeOptions>().BindConfiguration("Symphainy:SmartCity:PostOffice");
+            services.TryAddSingleton<PostOffice>();
             services.TryAddSingleton<SecurityGuard>();
             services.TryAddSingleton<TrafficCop>();
             // Authorization first: a caller who may not act spends no one's rate limit.
@@ -41,6 +43,7 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddSingleton<IIntakePolicy>(sp => sp.GetRequiredService<TrafficCop>());
             services.AddSingleton(new SmartCityService("Security Guard", "authenticates callers and authorizes every intent for its tenant and roles; audits denials"));
             services.AddSingleton(new SmartCityService("Traffic Cop", "per-tenant and per-capability rate limits with typed retry-after errors"));
+            services.AddSingleton(new SmartCityService("Post Office", "tenant-filtered event subscriptions with cursors, replay and a slow-subscriber policy"));
             services.AddSingleton(new SmartCityService("Nurse", "spans and metrics of intents, sagas, steps and agents (OpenTelemetry), health of every adapter"));
             services.AddSingleton(new SmartCityService("City Manager", "registers the Smart City services and reports readiness"));
             services.TryAddSingleton<CityManager>();

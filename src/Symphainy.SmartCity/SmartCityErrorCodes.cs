@@ -17,4 +17,9 @@ public static class SmartCityErrorCodes
     public static readonly ErrorCode RateLimited = new(
         "traffic.rate_limited", ErrorKind.Domain, isRetryable: true,
         "A rate limit of the Traffic Cop is reached (per tenant or per capability). Nothing was recorded; retry after RateLimitedException.RetryAfter.");
+
+    /// <summary>A subscriber fell further behind than its buffer under <see cref="SlowSubscriberPolicy.Disconnect"/>.</summary>
+    public static readonly ErrorCode SubscriberTooSlow = new(
+        "postoffice.subscriber_too_slow", ErrorKind.Domain, isRetryable: true,
+        "The subscriber fell further behind than its buffer (Symphainy:SmartCity:PostOffice:BufferSize) and the policy is Disconnect. Nothing is lost: resubscribe to resume after the last acknowledged event.");
 }
