@@ -35,6 +35,9 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddOptions<SecurityGuardOptions>().BindConfiguration("Symphainy:SmartCity:Security");
             services.AddOptions<TrafficCopOptions>().BindConfiguration("Symphainy:SmartCity:Traffic");
             services.AddOptions<PostOfficeOptions>().BindConfiguration("Symphainy:SmartCity:PostOffice");
+            services.AddOptions<DataStewardOptions>().BindConfiguration("Symphainy:SmartCity:Data");
+            services.TryAddSingleton<DataSteward>();
+            RedactLogs(services);
             services.TryAddSingleton<PostOffice>();
             services.TryAddSingleton<Librarian>();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<Symphainy.Agents.IAgentToolSource, Librarian>(sp => sp.GetRequiredService<Librarian>()));
@@ -47,6 +50,7 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddSingleton(new SmartCityService("Traffic Cop", "per-tenant and per-capability rate limits with typed retry-after errors"));
             services.AddSingleton(new SmartCityService("Post Office", "tenant-filtered event subscriptions with cursors, replay and a slow-subscriber policy"));
             services.AddSingleton(new SmartCityService("Librarian", "registry of knowledge sources with provenance and tenant access; agents' tools go through it"));
+            services.AddSingleton(new SmartCityService("Data Steward", "classifies payload fields and redacts sensitive ones from every log line"));
             services.AddSingleton(new SmartCityService("Nurse", "spans and metrics of intents, sagas, steps and agents (OpenTelemetry), health of every adapter"));
             services.AddSingleton(new SmartCityService("City Manager", "registers the Smart City services and reports readiness"));
             services.TryAddSingleton<CityManager>();
@@ -68,6 +72,22 @@ public static class SmartCitySymphainyBuilderExtensions
         }
 
         return builder;
+    }
+
+    // Every logger the host creates goes through the Data Steward: the host's logger factory is wrapped, whichever
+    // providers are added (before or after this call).
+    private static void RedactLogs(IServiceCollection services)
+    {
+        services.AddLogging();
+        var factory = services.LastOrDefault(d => d.ServiceType == typeof(Microsoft.Extensions.Logging.ILoggerFactory));
+        if (factory is null || factory.ImplementationType != typeof(Microsoft.Extensions.Logging.LoggerFactory))
+        {
+            return; // the host brought a factory of its own: left alone
+        }
+
+        services.Remove(factory);
+        services.AddSingleton<Microsoft.Extensions.Logging.LoggerFactory>();
+        services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(sp => new RedactingLoggerFactory(sp.GetRequiredService<Microsoft.Extensions.Logging.LoggerFactory>(), sp.GetRequiredService<DataSteward>()));
     }
 }
 

@@ -45,6 +45,7 @@ public sealed class SmartCityHost : IAsyncDisposable
             .AddCapability<Echo>("orders.place", "orders", "places an order")
             .AddCapability<Echo>("orders.refund", "orders", "refunds an order")
             .AddCapability<Gated>("orders.ship", "orders", "ships an order once let through")
+            .AddCapability<Charging>("orders.charge", "orders", "charges a card, logging what it does")
             .AddSmartCity(security, traffic);
         var host = builder.Build();
         await host.StartAsync();
@@ -68,6 +69,24 @@ public sealed class SmartCityHost : IAsyncDisposable
     public sealed class Echo : Orchestrator<Order, int>
     {
         public override Task<int> RunAsync(SagaContext saga, Order input) => saga.Step("echo", _ => Task.FromResult(input.Id));
+    }
+
+    public sealed record Charge(string CardNumber, string Email, int Amount);
+
+    /// <summary>Logs the way careless step code does: structured values, raw JSON, and an exception that quotes the card.</summary>
+    public sealed class Charging : Orchestrator<Charge, int>
+    {
+        public override async Task<int> RunAsync(SagaContext saga, Charge input)
+        {
+            await saga.Step("log", (ILogger<Charging> log) =>
+            {
+                log.LogInformation("Charging card {CardNumber} of {Email} for {Amount}", input.CardNumber, input.Email, input.Amount);
+                log.LogInformation("Request: {Request}", JsonSerializer.Serialize(input));
+                log.LogWarning(new InvalidOperationException($"declined: cardNumber={input.CardNumber}"), "The gateway said no for amount {Amount}", input.Amount);
+                return input.Amount;
+            });
+            return await saga.Step<int>("fail", _ => throw new InvalidOperationException($"Gateway rejected {{\"cardNumber\": \"{input.CardNumber}\"}}"), new StepOptions { Retry = RetryPolicy.None });
+        }
     }
 
     /// <summary>A step that says it started, then waits until the test opens the gate.</summary>
@@ -107,7 +126,7 @@ public sealed class SmartCityHost : IAsyncDisposable
             public bool IsEnabled(LogLevel logLevel) => true;
 
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                lines.Enqueue($"{logLevel} {category} [{eventId.Id}] {formatter(state, exception)}");
+                lines.Enqueue($"{logLevel} {category} [{eventId.Id}] {formatter(state, exception)}{(exception is null ? "" : $" | {exception}")}");
         }
     }
 }
