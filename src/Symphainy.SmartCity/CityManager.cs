@@ -40,6 +40,7 @@ public static class SmartCitySymphainyBuilderExtensions
             RedactLogs(services);
             services.TryAddSingleton<PostOffice>();
             services.TryAddSingleton<Librarian>();
+            services.TryAddSingleton<Conductor>();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<Symphainy.Agents.IAgentToolSource, Librarian>(sp => sp.GetRequiredService<Librarian>()));
             services.TryAddSingleton<SecurityGuard>();
             services.TryAddSingleton<TrafficCop>();
@@ -49,6 +50,7 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddSingleton(new SmartCityService("Security Guard", "authenticates callers and authorizes every intent for its tenant and roles; audits denials"));
             services.AddSingleton(new SmartCityService("Traffic Cop", "per-tenant and per-capability rate limits with typed retry-after errors"));
             services.AddSingleton(new SmartCityService("Post Office", "tenant-filtered event subscriptions with cursors, replay and a slow-subscriber policy"));
+            services.AddSingleton(new SmartCityService("Conductor", "parks steps that fail for good for operators; operator retry, abandon and cancel, recorded through intake"));
             services.AddSingleton(new SmartCityService("Librarian", "registry of knowledge sources with provenance and tenant access; agents' tools go through it"));
             services.AddSingleton(new SmartCityService("Data Steward", "classifies payload fields and redacts sensitive ones from every log line"));
             services.AddSingleton(new SmartCityService("Nurse", "spans and metrics of intents, sagas, steps and agents (OpenTelemetry), health of every adapter"));

@@ -22,4 +22,14 @@ public static class SmartCityErrorCodes
     public static readonly ErrorCode SubscriberTooSlow = new(
         "postoffice.subscriber_too_slow", ErrorKind.Domain, isRetryable: true,
         "The subscriber fell further behind than its buffer (Symphainy:SmartCity:PostOffice:BufferSize) and the policy is Disconnect. Nothing is lost: resubscribe to resume after the last acknowledged event.");
+
+    /// <summary>An operator command for a saga that waits for no operator.</summary>
+    public static readonly ErrorCode NotParked = new(
+        "conductor.not_parked", ErrorKind.Domain, isRetryable: false,
+        "The saga waits for no operator on this host: it is running, ended, or parked elsewhere. Nothing was recorded.");
+
+    /// <summary>An operator gave a parked step up.</summary>
+    public static readonly ErrorCode Abandoned = new(
+        "conductor.abandoned", ErrorKind.Domain, isRetryable: false,
+        "An operator gave up a step the Conductor had parked; the saga compensates and ends failed.");
 }

@@ -46,6 +46,7 @@ public sealed class SmartCityHost : IAsyncDisposable
             .AddCapability<Echo>("orders.refund", "orders", "refunds an order")
             .AddCapability<Gated>("orders.ship", "orders", "ships an order once let through")
             .AddCapability<Charging>("orders.charge", "orders", "charges a card, logging what it does")
+            .AddCapability<Settling>("orders.settle", "orders", "settles with a gateway that fails at first")
             .AddSmartCity(security, traffic);
         var host = builder.Build();
         await host.StartAsync();
@@ -86,6 +87,26 @@ public sealed class SmartCityHost : IAsyncDisposable
                 return input.Amount;
             });
             return await saga.Step<int>("fail", _ => throw new InvalidOperationException($"Gateway rejected {{\"cardNumber\": \"{input.CardNumber}\"}}"), new StepOptions { Retry = RetryPolicy.None });
+        }
+    }
+
+    /// <summary>Settles with a gateway that fails while <see cref="FailuresLeft"/> is above zero; parks instead of failing.</summary>
+    public sealed class Settling : Orchestrator<Order, int>
+    {
+        private static int _failuresLeft;
+
+        public static int FailuresLeft
+        {
+            get => Volatile.Read(ref _failuresLeft);
+            set => Volatile.Write(ref _failuresLeft, value);
+        }
+
+        public override async Task<int> RunAsync(SagaContext saga, Order input)
+        {
+            var packed = await saga.Step("pack", _ => Task.FromResult(input.Id));
+            return await saga.StepOrPark("settle", _ => Interlocked.Decrement(ref _failuresLeft) >= 0
+                ? throw new InvalidOperationException("gateway unavailable")
+                : Task.FromResult(packed * 10), new StepOptions { Retry = RetryPolicy.None });
         }
     }
 

@@ -66,9 +66,9 @@ public sealed class TrafficCopTests
     {
         await using var host = await SmartCityHost.StartAsync();
         var manager = host.Services.GetRequiredService<CityManager>();
-        manager.Services.Select(s => s.Name).Should().Equal("Security Guard", "Traffic Cop", "Post Office", "Librarian", "Data Steward", "Nurse", "City Manager");
+        manager.Services.Select(s => s.Name).Should().Equal("Security Guard", "Traffic Cop", "Post Office", "Conductor", "Librarian", "Data Steward", "Nurse", "City Manager");
         var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
         report.Entries["symphainy-city"].Status.Should().Be(HealthStatus.Healthy);
-        report.Entries["symphainy-city"].Description.Should().Be("7 Smart City services online");
+        report.Entries["symphainy-city"].Description.Should().Be("8 Smart City services online");
     }
 }

@@ -1,0 +1,124 @@
+using System.Text.Json;
+using Symphainy.Intake;
+using Symphainy.Sagas;
+
+namespace Symphainy.SmartCity;
+
+/// <summary>What an operator tells a parked step.</summary>
+public enum OperatorAction
+{
+    /// <summary>Run the step again (as a new recorded step).</summary>
+    Retry,
+
+    /// <summary>Give up: the step fails for good and the saga compensates and ends failed.</summary>
+    Abandon,
+}
+
+/// <summary>An operator's command to a parked step, delivered as a recorded signal.</summary>
+/// <param name="Action">What to do.</param>
+/// <param name="Operator">Who decided (for the record).</param>
+public sealed record OperatorCommand(OperatorAction Action, string Operator);
+
+/// <summary>A saga parked by the Conductor: which step waits for an operator.</summary>
+/// <param name="Saga">The saga.</param>
+/// <param name="Step">The step that failed for good.</param>
+public sealed record ParkedSaga(SagaId Saga, string Step);
+
+/// <summary>
+/// The Conductor: governs how sagas proceed. A step run with <see cref="ConductorSagaExtensions.StepOrPark{T}"/> that
+/// fails for good parks its saga (waiting, visible to operators through <see cref="GetParkedAsync"/>) instead of failing
+/// it; operators <see cref="RetryAsync"/> the step, <see cref="AbandonAsync"/> it, or <see cref="CancelAsync"/> the
+/// saga. Every command goes through intake as a recorded intent (a signal or a cancellation) under the operator's
+/// principal, so the Security Guard authorizes it and the log holds it.
+/// </summary>
+/// <param name="engine">The engine (saga snapshots).</param>
+/// <param name="intake">Where commands are submitted.</param>
+public sealed class Conductor(ISagaEngine engine, IIntentIntake intake)
+{
+    internal const string ParkPrefix = "conductor.park.";
+
+    /// <summary>The saga's parked step, or null when it is not parked (here).</summary>
+    /// <param name="tenant">The saga's tenant.</param>
+    /// <param name="saga">The saga.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What is parked.</returns>
+    public async ValueTask<ParkedSaga?> GetParkedAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken = default)
+    {
+        var snapshot = await engine.GetAsync(tenant, saga, cancellationToken).ConfigureAwait(false);
+        return snapshot is { State: SagaState.Waiting, CurrentStep: { } waiting } && waiting.StartsWith(ParkPrefix, StringComparison.Ordinal)
+            ? new ParkedSaga(saga, waiting[ParkPrefix.Length..])
+            : null;
+    }
+
+    /// <summary>Runs the saga's parked step again.</summary>
+    /// <param name="tenant">The saga's tenant.</param>
+    /// <param name="saga">The saga.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The recorded command's acceptance.</returns>
+    /// <exception cref="SymphainyException"><c>conductor.not_parked</c> when the saga waits for no operator.</exception>
+    public ValueTask<IntentAcceptance> RetryAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken = default) =>
+        CommandAsync(tenant, saga, OperatorAction.Retry, cancellationToken);
+
+    /// <summary>Gives the saga's parked step up: the saga compensates and ends failed.</summary>
+    /// <param name="tenant">The saga's tenant.</param>
+    /// <param name="saga">The saga.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The recorded command's acceptance.</returns>
+    public ValueTask<IntentAcceptance> AbandonAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken = default) =>
+        CommandAsync(tenant, saga, OperatorAction.Abandon, cancellationToken);
+
+    /// <summary>Cancels a saga, parked or not: it compensates and ends cancelled.</summary>
+    /// <param name="tenant">The saga's tenant.</param>
+    /// <param name="saga">The saga.</param>
+    /// <param name="reason">Why, for the record.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The recorded cancellation's acceptance.</returns>
+    public ValueTask<IntentAcceptance> CancelAsync(TenantId tenant, SagaId saga, string reason, CancellationToken cancellationToken = default) =>
+        intake.SubmitAsync(new Intent(BuiltInIntents.Cancel, tenant, JsonSerializer.SerializeToElement(new { sagaId = saga.ToString(), reason = $"operator {Operator()}: {reason}" })), cancellationToken);
+
+    private async ValueTask<IntentAcceptance> CommandAsync(TenantId tenant, SagaId saga, OperatorAction action, CancellationToken cancellationToken)
+    {
+        var parked = await GetParkedAsync(tenant, saga, cancellationToken).ConfigureAwait(false)
+            ?? throw new SymphainyException(SmartCityErrorCodes.NotParked, $"Saga {saga} waits for no operator here (it runs, ended, or is not known to this host).");
+        var command = new OperatorCommand(action, Operator());
+        return await intake.SubmitAsync(new Intent(BuiltInIntents.Signal, tenant, JsonSerializer.SerializeToElement(new { sagaId = saga.ToString(), name = ParkPrefix + parked.Step, value = command })), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string Operator() => SymphainyPrincipal.Current?.Id ?? "(unauthenticated)";
+}
+
+/// <summary>Steps the Conductor parks for operators.</summary>
+public static class ConductorSagaExtensions
+{
+    /// <summary>
+    /// Runs a step; when it fails for good (after its retry policy), the saga is parked instead of failing: it waits
+    /// (recorded, surviving restarts) for an operator's <see cref="OperatorCommand"/>. <see cref="OperatorAction.Retry"/>
+    /// runs the step again as a new recorded step (<c>{name} (retry {n})</c>); <see cref="OperatorAction.Abandon"/>
+    /// fails it with <c>conductor.abandoned</c> and the saga compensates as for any failure.
+    /// </summary>
+    /// <typeparam name="T">The step's result.</typeparam>
+    /// <param name="saga">The saga.</param>
+    /// <param name="name">The step's name.</param>
+    /// <param name="run">The step.</param>
+    /// <param name="options">Its retry policy before it parks.</param>
+    /// <returns>The step's result.</returns>
+    public static async Task<T> StepOrPark<T>(this SagaContext saga, string name, Func<CancellationToken, Task<T>> run, StepOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(saga);
+        for (var round = 0; ; round++)
+        {
+            try
+            {
+                return await saga.Step(round == 0 ? name : $"{name} (retry {round})", run, options).ConfigureAwait(true);
+            }
+            catch (SymphainyException failed) when (failed.Code == ErrorCodes.SagaStepFailed.Code)
+            {
+                var command = await saga.WaitForSignal<OperatorCommand>(Conductor.ParkPrefix + name).ConfigureAwait(true);
+                if (command.Action != OperatorAction.Retry)
+                {
+                    throw new SymphainyException(SmartCityErrorCodes.Abandoned, $"Step '{name}' was abandoned by operator {command.Operator}: {failed.Message}", failed);
+                }
+            }
+        }
+    }
+}
