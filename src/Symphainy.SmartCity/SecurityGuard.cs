@@ -53,11 +53,39 @@ public sealed class ApiKeyOptions
     public IList<string> Roles { get; } = [];
 }
 
+/// <summary>How bearer tokens (JWT) are validated: signature (HS256 or RS256), issuer, audience, lifetime, claims.</summary>
+public sealed class JwtOptions
+{
+    /// <summary>The issuer tokens must name (<c>iss</c>); required.</summary>
+    public string Issuer { get; set; } = "";
+
+    /// <summary>The audience tokens must name (<c>aud</c>); required.</summary>
+    public string Audience { get; set; } = "";
+
+    /// <summary>For HS256: the shared key, base64.</summary>
+    public string? SigningKey { get; set; }
+
+    /// <summary>For RS256: the issuer's public key, PEM.</summary>
+    public string? PublicKeyPem { get; set; }
+
+    /// <summary>The claim naming the principal's tenant. Default <c>tenant</c>.</summary>
+    public string TenantClaim { get; set; } = "tenant";
+
+    /// <summary>The claim holding its roles (an array or a space-separated string). Default <c>roles</c>.</summary>
+    public string RolesClaim { get; set; } = "roles";
+
+    /// <summary>Clock skew allowed on <c>exp</c> and <c>nbf</c>. Default one minute.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromMinutes(1);
+}
+
 /// <summary>Security Guard settings, under <c>Symphainy:SmartCity:Security</c>.</summary>
 public sealed class SecurityGuardOptions
 {
     /// <summary>The accepted API keys.</summary>
     public IList<ApiKeyOptions> ApiKeys { get; } = [];
+
+    /// <summary>Bearer token validation; null when bearer tokens are not accepted.</summary>
+    public JwtOptions? Jwt { get; set; }
 
     /// <summary>The roles each capability (intent type) needs; a principal needs one of them. Unlisted: any principal of the tenant.</summary>
     public IDictionary<string, string[]> CapabilityRoles { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -72,14 +100,36 @@ public sealed partial class SecurityGuard : IIntakePolicy
 {
     private readonly IOptionsMonitor<SecurityGuardOptions> _options;
     private readonly ILogger _audit;
+    private readonly TimeProvider _time;
 
     /// <summary>Creates the guard.</summary>
     /// <param name="options">Its settings.</param>
     /// <param name="logger">Where denials are audited.</param>
-    public SecurityGuard(IOptionsMonitor<SecurityGuardOptions> options, ILogger<SecurityGuard> logger)
+    /// <param name="time">The clock tokens' lifetimes are judged by.</param>
+    public SecurityGuard(IOptionsMonitor<SecurityGuardOptions> options, ILogger<SecurityGuard> logger, TimeProvider time)
     {
         _options = options;
         _audit = logger;
+        _time = time;
+    }
+
+    /// <summary>
+    /// Authenticates a bearer token (a JWT signed HS256 or RS256): signature, issuer, audience, expiry and not-before
+    /// (with <see cref="JwtOptions.ClockSkew"/>), then its subject, tenant and roles claims.
+    /// </summary>
+    /// <param name="token">The token (without the <c>Bearer </c> prefix).</param>
+    /// <returns>Its principal.</returns>
+    /// <exception cref="SymphainyException"><c>security.unauthenticated</c>, naming what failed (never the token).</exception>
+    public SymphainyPrincipal AuthenticateBearer(string token)
+    {
+        var problem = Jwt.Validate(token, _options.CurrentValue.Jwt, _time.GetUtcNow(), out var principal);
+        if (problem is not null)
+        {
+            LogDenied(_audit, "(bearer)", "-", "-", $"{SmartCityErrorCodes.Unauthenticated.Code}: {problem}");
+            throw new SymphainyException(SmartCityErrorCodes.Unauthenticated, $"The bearer token does not authenticate: {problem}.");
+        }
+
+        return principal!;
     }
 
     /// <summary>The hex SHA-256 of an API key's secret, as configured in <see cref="ApiKeyOptions.SecretHash"/>.</summary>
