@@ -47,6 +47,7 @@ public static class SmartCitySymphainyBuilderExtensions
             // Authorization first: a caller who may not act spends no one's rate limit.
             services.AddSingleton<IIntakePolicy>(sp => sp.GetRequiredService<SecurityGuard>());
             services.AddSingleton<IIntakePolicy>(sp => sp.GetRequiredService<TrafficCop>());
+            services.AddSingleton<Symphainy.Sagas.IStepPolicy>(sp => sp.GetRequiredService<SecurityGuard>());
             services.AddSingleton(new SmartCityService("Security Guard", "authenticates callers and authorizes every intent for its tenant and roles; audits denials"));
             services.AddSingleton(new SmartCityService("Traffic Cop", "per-tenant and per-capability rate limits with typed retry-after errors"));
             services.AddSingleton(new SmartCityService("Post Office", "tenant-filtered event subscriptions with cursors, replay and a slow-subscriber policy"));

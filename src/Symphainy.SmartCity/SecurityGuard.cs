@@ -15,6 +15,9 @@ namespace Symphainy.SmartCity;
 /// <param name="Roles">Its roles (or scopes).</param>
 public sealed record SymphainyPrincipal(string Id, TenantId Tenant, IReadOnlySet<string> Roles)
 {
+    /// <summary>How it was authenticated: <c>api-key</c>, <c>bearer</c>, or <c>host</c> (built by the host itself).</summary>
+    public string AuthenticatedBy { get; init; } = "host";
+
     private static readonly AsyncLocal<SymphainyPrincipal?> Ambient = new();
 
     /// <summary>The principal the current call runs for (null when none was set).</summary>
@@ -96,8 +99,12 @@ public sealed class SecurityGuardOptions
 /// every intent at intake: a principal is required, its tenant must be the intent's, and the capability's roles must
 /// be among its own. Denials are audited (log event 700, never with a secret) and nothing is recorded for them.
 /// </summary>
-public sealed partial class SecurityGuard : IIntakePolicy
+public sealed partial class SecurityGuard : IIntakePolicy, Symphainy.Sagas.IStepPolicy
 {
+    private const string PrincipalKey = "symphainy.principal";
+    private const string RolesKey = "symphainy.principal.roles";
+    private const string MethodKey = "symphainy.principal.method";
+
     private readonly IOptionsMonitor<SecurityGuardOptions> _options;
     private readonly ILogger _audit;
     private readonly TimeProvider _time;
@@ -129,7 +136,7 @@ public sealed partial class SecurityGuard : IIntakePolicy
             throw new SymphainyException(SmartCityErrorCodes.Unauthenticated, $"The bearer token does not authenticate: {problem}.");
         }
 
-        return principal!;
+        return principal! with { AuthenticatedBy = "bearer" };
     }
 
     /// <summary>The hex SHA-256 of an API key's secret, as configured in <see cref="ApiKeyOptions.SecretHash"/>.</summary>
@@ -158,14 +165,54 @@ public sealed partial class SecurityGuard : IIntakePolicy
             throw new SymphainyException(SmartCityErrorCodes.Unauthenticated, "The API key does not authenticate.");
         }
 
-        return new SymphainyPrincipal(key.Id, tenant, key.Roles.ToHashSet(StringComparer.Ordinal));
+        return new SymphainyPrincipal(key.Id, tenant, key.Roles.ToHashSet(StringComparer.Ordinal)) { AuthenticatedBy = "api-key" };
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The authorized principal is recorded with the intent (its id, roles and how it authenticated), so every step of
+    /// the saga is authorized again (<see cref="EvaluateAsync(Symphainy.Sagas.StepContext, CancellationToken)"/>).
+    /// </remarks>
     public ValueTask EvaluateAsync(IntakeContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        Authorize(SymphainyPrincipal.Current, context.Intent.Tenant, context.Intent.Type);
+        var principal = SymphainyPrincipal.Current;
+        Authorize(principal, context.Intent.Tenant, context.Intent.Type);
+        if (context.Capability is not null)
+        {
+            context.Annotate(PrincipalKey, principal!.Id);
+            context.Annotate(RolesKey, string.Join(' ', principal.Roles.Order(StringComparer.Ordinal)));
+            context.Annotate(MethodKey, principal.AuthenticatedBy);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Zero trust at every step boundary: the principal recorded with the saga's intent must still be allowed: an API
+    /// key still configured for the saga's tenant (a revoked key stops its sagas at their next step), and roles that
+    /// still satisfy the capability. A saga accepted without the Security Guard carries no principal and is left alone.
+    /// </summary>
+    /// <param name="context">The step about to run.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>A completed task, or throws <c>security.forbidden</c>.</returns>
+    public ValueTask EvaluateAsync(Symphainy.Sagas.StepContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!context.Metadata.TryGetValue(PrincipalKey, out var id))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var options = _options.CurrentValue;
+        if (context.Metadata.GetValueOrDefault(MethodKey) == "api-key" && !options.ApiKeys.Any(k => k.Id == id && k.Tenant == context.Tenant.ToString()))
+        {
+            LogDenied(_audit, id, context.Tenant.ToString(), $"{context.IntentType}/{context.Step}", SmartCityErrorCodes.Forbidden.Code);
+            throw new SymphainyException(SmartCityErrorCodes.Forbidden, $"API key {id} was revoked; step '{context.Step}' of saga {context.Saga} may not run on its behalf.");
+        }
+
+        var roles = (context.Metadata.GetValueOrDefault(RolesKey) ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        Authorize(new SymphainyPrincipal(id, context.Tenant, roles), context.Tenant, context.IntentType);
         return ValueTask.CompletedTask;
     }
 

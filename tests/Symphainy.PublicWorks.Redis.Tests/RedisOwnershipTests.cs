@@ -94,6 +94,49 @@ public sealed class RedisOwnershipTests(RedisServerFixture redis) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_saga_another_host_ran_to_its_end_while_this_one_was_away_is_retired_not_run_again()
+    {
+        // This host records an intent and is then away (here: its append answers two seconds late, as when the
+        // process pauses) before it takes the saga's lease. Meanwhile another host takes the saga over and ends it,
+        // giving its lease back. When this host comes back, the lease is free again: taking it must not be read as
+        // "nobody ran this saga".
+        using var host = await StartAsync(lateIntentAcks: true, leaseDuration: TimeSpan.FromSeconds(30));
+        var log = host.Services.GetRequiredService<IWriteAheadLog>();
+        var from = log.NextPosition;
+        var submitted = host.Services.GetRequiredService<IIntentIntake>().SubmitAsync(new Intent("tests.double", _tenant, JsonSerializer.SerializeToElement(new RedisHostTests.Number(21)))).AsTask();
+
+        WalRecord? intent = null;
+        while (intent is null)
+        {
+            await foreach (var record in log.ReadAsync(from))
+            {
+                intent = record.Kind == WalRecordKind.IntentReceived && record.Tenant == _tenant ? record : intent;
+            }
+
+            await Task.Delay(10);
+        }
+
+        var saga = intent.Saga!.Value;
+        var received = (IntentReceivedPayload)WalPayloadCodec.Decode(intent);
+        var other = new RedisWriteAheadLog(redis.Connection, _prefix, TimeProvider.System);
+        var lease = (await other.Leases.TryAcquireLeaseAsync(_tenant, $"saga/{saga}", "another-host", TimeSpan.FromSeconds(30)))!;
+        await other.AppendAsync(new WalEntry(WalRecordKind.SagaEnded, _tenant, WalPayloadCodec.Encode(new SagaEndedPayload(SagaState.Completed, received.Definition, received.Version, JsonSerializer.SerializeToUtf8Bytes(42))), null, saga, intent.Intent)
+        {
+            Fence = lease,
+            ReleasesFence = true,
+        });
+        submitted.IsCompleted.Should().BeFalse("the other host ended the saga before this one heard its intent was recorded");
+
+        (await submitted).Execution.Should().Be(saga);
+        var ended = await host.Services.GetRequiredService<ISagaEngine>().WaitForEndAsync(_tenant, saga).WaitAsync(TimeSpan.FromSeconds(30));
+        ended.State.Should().Be(SagaState.Completed);
+        ended.Output!.Value.GetInt32().Should().Be(42, "the end the other host recorded");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        (await RecordsAsync(host, saga)).Select(r => r.Kind).Should().Equal([WalRecordKind.IntentReceived, WalRecordKind.SagaEnded], "this host ran nothing of it");
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task A_host_that_runs_no_sagas_queues_them_for_a_host_that_does_and_hears_how_they_ended()
     {
         using var worker = await StartAsync();

@@ -59,7 +59,7 @@ public sealed class SecurityGuardTests
         var guard = host.Services.GetRequiredService<SecurityGuard>();
 
         var principal = guard.Authenticate("shop.s3cret-value");
-        principal.Should().BeEquivalentTo(new SymphainyPrincipal("shop", _tenant, new HashSet<string> { "sales" }));
+        principal.Should().BeEquivalentTo(new SymphainyPrincipal("shop", _tenant, new HashSet<string> { "sales" }) { AuthenticatedBy = "api-key" });
         (await host.SubmitAsync("orders.place", _tenant, principal)).Duplicate.Should().BeFalse();
 
         foreach (var wrong in new[] { "shop.s3cret-valuf", "shop.", "shop", "", "other.s3cret-value", ".s3cret-value" })

@@ -47,6 +47,7 @@ public sealed class SmartCityHost : IAsyncDisposable
             .AddCapability<Gated>("orders.ship", "orders", "ships an order once let through")
             .AddCapability<Charging>("orders.charge", "orders", "charges a card, logging what it does")
             .AddCapability<Settling>("orders.settle", "orders", "settles with a gateway that fails at first")
+            .AddCapability<TwoPhase>("orders.two_phase", "orders", "waits at a gate between two steps")
             .AddSmartCity(security, traffic);
         var host = builder.Build();
         await host.StartAsync();
@@ -107,6 +108,27 @@ public sealed class SmartCityHost : IAsyncDisposable
             return await saga.StepOrPark("settle", _ => Interlocked.Decrement(ref _failuresLeft) >= 0
                 ? throw new InvalidOperationException("gateway unavailable")
                 : Task.FromResult(packed * 10), new StepOptions { Retry = RetryPolicy.None });
+        }
+    }
+
+    /// <summary>A first step that waits at a gate, then a second one.</summary>
+    public sealed class TwoPhase : Orchestrator<Order, int>
+    {
+        public static SemaphoreSlim Entered { get; private set; } = new(0);
+
+        public static SemaphoreSlim Open { get; private set; } = new(0);
+
+        public static void Reset() => (Entered, Open) = (new SemaphoreSlim(0), new SemaphoreSlim(0));
+
+        public override async Task<int> RunAsync(SagaContext saga, Order input)
+        {
+            var first = await saga.Step("first", async cancellationToken =>
+            {
+                Entered.Release();
+                await Open.WaitAsync(cancellationToken);
+                return input.Id;
+            });
+            return await saga.Step("second", _ => Task.FromResult(first + 1));
         }
     }
 

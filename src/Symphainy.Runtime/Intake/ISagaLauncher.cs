@@ -14,9 +14,9 @@ internal interface ISagaLauncher
     /// <summary>
     /// Starts the saga of an intent whose <c>IntentReceived</c> record is durable at <paramref name="position"/>;
     /// <paramref name="boundInput"/> is its input as intake bound it (null to read it from <paramref name="input"/>);
-    /// <paramref name="traceParent"/> the trace context recorded with the intent.
+    /// <paramref name="metadata"/> what was recorded with the intent (its trace context and policies' annotations too).
     /// </summary>
-    void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, ReadOnlyMemory<byte> input, long position, object? boundInput, string? traceParent);
+    void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, string intentType, SagaDefinition definition, ReadOnlyMemory<byte> input, long position, object? boundInput, IReadOnlyDictionary<string, string>? metadata);
 }
 
 /// <summary>The host's state as intake sees it.</summary>

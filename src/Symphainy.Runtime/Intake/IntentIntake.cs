@@ -145,8 +145,6 @@ internal sealed partial class IntentIntake : IIntentIntake
             ?? throw new SymphainyException(ErrorCodes.IntakeUnknownIntentType, $"No capability handles intent type '{normalized.Type}'{(normalized.Version is { } v ? $" version {v}" : "")}.");
         var definition = _catalog.Find(capability.SagaDefinition, capability.SagaVersion)
             ?? throw new SymphainyException(ErrorCodes.SagaDefinitionMissing, $"Capability '{capability.Capability}' runs saga '{capability.SagaDefinition}' v{capability.SagaVersion}, which is not registered.");
-        var (record, input) = Encode(normalized, definition);
-
         // The resolver's check (a schema, say), then binding to the orchestrator's input type, so a payload it could
         // not take is refused here and not failed later; the catalog's own check is that binding, done once.
         var problems = _catalog.IsOwn(capability, definition) ? [] : capability.ValidatePayload(normalized.Payload);
@@ -156,10 +154,21 @@ internal sealed partial class IntentIntake : IIntentIntake
             throw new SymphainyException(ErrorCodes.IntakeInvalidPayload, $"The payload of '{normalized.Type}' does not match its input schema: {string.Join("; ", problems)}");
         }
 
-        foreach (var policy in _policies)
+        if (_policies.Length > 0)
         {
-            await policy.EvaluateAsync(new IntakeContext(normalized, capability), cancellationToken).ConfigureAwait(false);
+            var context = new IntakeContext(normalized, capability);
+            foreach (var policy in _policies)
+            {
+                await policy.EvaluateAsync(context, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (context.Annotations is { } annotations)
+            {
+                normalized = normalized with { Metadata = Merge(normalized.Metadata, annotations) };
+            }
         }
+
+        var (record, input) = Encode(normalized, definition);
 
         if (normalized.IdempotencyKey is not { } key)
         {
@@ -250,7 +259,7 @@ internal sealed partial class IntentIntake : IIntentIntake
             throw new SymphainyException(ErrorCodes.HostStopping, "The host stopped while the intent was being recorded; it was not acknowledged. Retry it with the same idempotency key.", e);
         }
 
-        _launcher.Launch(sagaId, intent.Tenant, intent.Session, intentId, definition, record.AsMemory(input), position, bound, intent.Metadata?.GetValueOrDefault(SymphainyDiagnostics.TraceParentKey));
+        _launcher.Launch(sagaId, intent.Tenant, intent.Session, intentId, intent.Type, definition, record.AsMemory(input), position, bound, intent.Metadata);
         return new IntentAcceptance(intentId, sagaId, position, Duplicate: false);
     }
 
@@ -339,6 +348,17 @@ internal sealed partial class IntentIntake : IIntentIntake
         }
 
         return new IntentAcceptance(_ids.Next<IntentId>(), saga, position, Duplicate: false);
+    }
+
+    private static Dictionary<string, string> Merge(IReadOnlyDictionary<string, string>? metadata, IReadOnlyDictionary<string, string> annotations)
+    {
+        var merged = metadata is null ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
+        foreach (var (key, value) in annotations)
+        {
+            merged[key] = value;
+        }
+
+        return merged;
     }
 
     private static Dictionary<string, string> WithTraceParent(IReadOnlyDictionary<string, string>? metadata, string traceParent)

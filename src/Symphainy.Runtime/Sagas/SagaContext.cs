@@ -239,6 +239,11 @@ public sealed class SagaContext
             activity?.SetTag("symphainy.step.attempt", attempt);
             try
             {
+                if (_host.HasStepPolicies)
+                {
+                    await _host.AuthorizeStepAsync(_run, name, CancellationToken).ConfigureAwait(true); // zero trust: at every step boundary
+                }
+
                 var result = await invoke(this, state).ConfigureAwait(true);
                 await _host.RecordAsync(_run, recordKind, Encode(index, name, kind, result)).ConfigureAwait(true);
                 _run.CompletedSteps++;

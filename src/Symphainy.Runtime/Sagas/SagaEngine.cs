@@ -56,8 +56,8 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
 
     public Task Ready => _ready.Task;
 
-    public void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, SagaDefinition definition, ReadOnlyMemory<byte> input, long position, object? boundInput, string? traceParent) =>
-        _executor.Accept(new SagaRun(saga, tenant, session, intent, definition, input, position) { BoundInput = boundInput, TraceParent = traceParent });
+    public void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, string intentType, SagaDefinition definition, ReadOnlyMemory<byte> input, long position, object? boundInput, IReadOnlyDictionary<string, string>? metadata) =>
+        _executor.Accept(new SagaRun(saga, tenant, session, intent, definition, input, position) { BoundInput = boundInput, IntentType = intentType, Metadata = metadata });
 
     public ValueTask<SagaSnapshot?> GetAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken = default) =>
         _store.Find(tenant, saga) is { } known ? ValueTask.FromResult<SagaSnapshot?>(known) : FromGraphAsync(tenant, saga, cancellationToken);

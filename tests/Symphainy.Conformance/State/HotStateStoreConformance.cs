@@ -128,6 +128,7 @@ public abstract class HotStateStoreConformance
         var tenant = NewTenant();
         var first = await store.TryAcquireLeaseAsync(tenant, "saga/9", "worker-a", TimeSpan.FromSeconds(30));
         first.Should().NotBeNull();
+        first!.Token.Should().Be(1, "the first lease ever taken on a resource has token 1 (the engine relies on it)");
         (await store.TryAcquireLeaseAsync(tenant, "saga/9", "worker-b", TimeSpan.FromSeconds(30))).Should().BeNull();
 
         Time.Advance(TimeSpan.FromSeconds(31));

@@ -23,6 +23,12 @@ internal interface ISagaHost
     /// <summary>Appends a record of the saga; durable when it returns. Throws <see cref="SagaSuspendedException"/> when the host is going away.</summary>
     ValueTask RecordAsync(SagaRun run, WalRecordKind kind, byte[] payload);
 
+    /// <summary>Whether any step policy is registered (otherwise steps skip the check altogether).</summary>
+    bool HasStepPolicies { get; }
+
+    /// <summary>Runs the step policies for a step about to run; throws to refuse it.</summary>
+    ValueTask AuthorizeStepAsync(SagaRun run, string step, CancellationToken cancellationToken);
+
     /// <summary>
     /// Awaits a wait (a timer, a signal, a backoff) during which the saga does not count as busy. Cancelling
     /// <paramref name="cancellation"/> (the token the wait observes) ends the wait.

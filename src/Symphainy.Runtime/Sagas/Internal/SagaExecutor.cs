@@ -25,6 +25,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(TenantId, SagaId), SagaRun> _deferred = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(TenantId, SagaId), Watched> _watched = new();
     private readonly ISagaWorkDistribution? _work;
+    private readonly IStepPolicy[] _stepPolicies;
     private readonly bool _runsSagas;
     private Task? _takeover;
     private Task? _dispatched;
@@ -47,8 +48,10 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         IEnumerable<ISagaRecoveryObserver> observers,
         ILogger<SagaExecutor> logger,
         Microsoft.Extensions.Options.IOptions<Configuration.SymphainyOptions> options,
+        IEnumerable<IStepPolicy> stepPolicies,
         SagaOwnership? ownership = null)
     {
+        _stepPolicies = stepPolicies.ToArray();
         _ownership = ownership;
         _work = ownership?.Work;
         _runsSagas = options.Value.Sagas.Execute;
@@ -114,6 +117,19 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         {
             // The log closed under us while the host goes away: nothing was acknowledged, the saga resumes.
             throw new SagaSuspendedException("The host stopped while a record was written; the saga resumes after restart.", e);
+        }
+    }
+
+    public bool HasStepPolicies => _stepPolicies.Length > 0;
+
+    private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>();
+
+    public async ValueTask AuthorizeStepAsync(SagaRun run, string step, CancellationToken cancellationToken)
+    {
+        var context = new StepContext(run.Tenant, run.Id, run.IntentType, step, run.Metadata ?? NoMetadata);
+        foreach (var policy in _stepPolicies)
+        {
+            await policy.EvaluateAsync(context, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -374,7 +390,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                         continue;
                     }
 
-                    var fresh = new SagaRun(deferred.Id, deferred.Tenant, deferred.Session, deferred.Intent, deferred.Definition, deferred.Input, deferred.FirstPosition) { Work = deferred.Work, TraceParent = deferred.TraceParent };
+                    var fresh = new SagaRun(deferred.Id, deferred.Tenant, deferred.Session, deferred.Intent, deferred.Definition, deferred.Input, deferred.FirstPosition) { Work = deferred.Work, IntentType = deferred.IntentType, Metadata = deferred.Metadata };
                     if (!await TryTakeAsync(fresh).ConfigureAwait(false))
                     {
                         continue;
@@ -466,7 +482,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
             return null;
         }
 
-        return new SagaRun(saga, intent.Tenant, intent.Session, intentId, definition, received.Input, intent.Position) { Work = work, TraceParent = received.Metadata?.GetValueOrDefault(Diagnostics.SymphainyDiagnostics.TraceParentKey) };
+        return new SagaRun(saga, intent.Tenant, intent.Session, intentId, definition, received.Input, intent.Position) { Work = work, IntentType = received.IntentType, Metadata = received.Metadata };
     }
 
     // The saga's end is recorded: its entry leaves the work queue (best effort: an entry left behind is handed out
@@ -606,10 +622,26 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                 // On a log shared between hosts, a saga runs where its lease is held; here only if this host takes it.
                 // Otherwise it waits for the lease: the takeover scan resumes it from the log once the lease is free,
                 // or learns from the log that it ended elsewhere.
-                if (_ownership is not null && run.Fence is null && !await TryTakeAsync(run).ConfigureAwait(true))
+                if (_ownership is not null && run.Fence is null)
                 {
-                    Defer(run);
-                    return;
+                    if (!await TryTakeAsync(run).ConfigureAwait(true))
+                    {
+                        Defer(run);
+                        return;
+                    }
+
+                    // A saga starts here from its intent alone only if this is the first lease ever taken on it. A
+                    // later one means another host held it meanwhile (this host paused between accepting or being
+                    // handed the saga and taking its lease, and lost it to a takeover): it may have run, even ended,
+                    // there, so it is rebuilt from the log instead.
+                    if (run.Fence!.Token != 1)
+                    {
+                        LogHeldBefore(_logger, run.Id);
+                        await _ownership.ReleaseAsync(run).ConfigureAwait(true);
+                        run.Fence = null;
+                        Defer(run);
+                        return;
+                    }
                 }
 
                 if (!run.StartRecorded)
@@ -852,6 +884,9 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
 
     [LoggerMessage(16, LogLevel.Information, "Saga {Saga} stopped here: its lease was taken over, so the log refused its record; the lease's holder carries on")]
     private static partial void LogFenced(ILogger logger, SagaId saga);
+
+    [LoggerMessage(54, LogLevel.Information, "Saga {Saga} was held by another host before this one took its lease; it is rebuilt from the log rather than started afresh")]
+    private static partial void LogHeldBefore(ILogger logger, SagaId saga);
 
     [LoggerMessage(50, LogLevel.Warning, "The saga work queue failed; this host tries again")]
     private static partial void LogWorkFailed(ILogger logger, Exception exception);

@@ -98,7 +98,7 @@ internal sealed partial class SagaRecovery(
             return;
         }
 
-        var run = new SagaRun(id, first.Tenant, first.Session, intent, definition, received.Input, first.Position) { TraceParent = received.Metadata?.GetValueOrDefault(Diagnostics.SymphainyDiagnostics.TraceParentKey) };
+        var run = new SagaRun(id, first.Tenant, first.Session, intent, definition, received.Input, first.Position) { IntentType = received.IntentType, Metadata = received.Metadata };
         for (var i = 1; i < history.Count; i++)
         {
             run.Apply(WalPayloadCodec.Decode(history[i]));

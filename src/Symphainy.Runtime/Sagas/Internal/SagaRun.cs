@@ -48,7 +48,13 @@ internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>
     public object? BoundInput { get; set; }
 
     /// <summary>The W3C trace context recorded with the saga's intent, if any: its spans continue that trace.</summary>
-    public string? TraceParent { get; set; }
+    public string? TraceParent => Metadata?.GetValueOrDefault(Diagnostics.SymphainyDiagnostics.TraceParentKey);
+
+    /// <summary>The type of the intent that started the saga.</summary>
+    public string IntentType { get; init; } = "";
+
+    /// <summary>What was recorded with the intent: the caller's metadata, the trace context, policies' annotations.</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
     /// <summary>On a shared log, the work queue's entry of a saga handed to this host (null for one it accepted).</summary>
     public SagaWork? Work { get; set; }
