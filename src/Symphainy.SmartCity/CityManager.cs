@@ -57,6 +57,7 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddSingleton(new SmartCityService("Nurse", "spans and metrics of intents, sagas, steps and agents (OpenTelemetry), health of every adapter"));
             services.AddSingleton(new SmartCityService("City Manager", "registers the Smart City services and reports readiness"));
             services.TryAddSingleton<CityManager>();
+            services.AddHostedService(sp => sp.GetRequiredService<CityManager>());
             services.AddHealthChecks()
                 .AddCheck<CityManager>("symphainy-city", tags: ["symphainy", "ready"])
                 .AddCheck<WriteAheadLogHealthCheck>("symphainy-wal", tags: ["symphainy", "live"])
@@ -100,8 +101,47 @@ public static class SmartCitySymphainyBuilderExtensions
 /// </summary>
 /// <param name="services">The Smart City services online.</param>
 /// <param name="policies">The intake policies registered.</param>
-public sealed class CityManager(IEnumerable<SmartCityService> services, IEnumerable<IIntakePolicy> policies) : IHealthCheck
+/// <param name="capabilities">The capabilities registered.</param>
+/// <param name="resolver">How intents resolve to capabilities.</param>
+/// <param name="definitions">The saga definitions registered.</param>
+public sealed class CityManager(
+    IEnumerable<SmartCityService> services,
+    IEnumerable<IIntakePolicy> policies,
+    IEnumerable<Symphainy.Capabilities.CapabilityRegistration> capabilities,
+    ICapabilityResolver resolver,
+    IEnumerable<Symphainy.Sagas.SagaDefinition> definitions) : IHealthCheck, Microsoft.Extensions.Hosting.IHostedService
 {
+    /// <summary>
+    /// When the host starts: every registered capability must resolve (through the host's resolver) to a registered
+    /// saga definition, or the host does not start (<c>city.capability_unresolved</c>, naming each one).
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>A completed task.</returns>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var known = definitions.Select(d => (d.Name, d.Version)).ToHashSet();
+        var problems = new List<string>();
+        foreach (var capability in capabilities)
+        {
+            var resolution = resolver.Resolve(capability.Name, capability.Version);
+            if (resolution is null)
+            {
+                problems.Add($"'{capability.Name}' v{capability.Version} (realm {capability.Realm}) does not resolve");
+            }
+            else if (!known.Contains((resolution.SagaDefinition, resolution.SagaVersion)))
+            {
+                problems.Add($"'{capability.Name}' v{capability.Version} resolves to saga '{resolution.SagaDefinition}' v{resolution.SagaVersion}, which is not registered");
+            }
+        }
+
+        return problems.Count == 0
+            ? Task.CompletedTask
+            : throw new SymphainyException(SmartCityErrorCodes.CapabilityUnresolved, $"The City Manager found capabilities that cannot run: {string.Join("; ", problems)}.");
+    }
+
+    /// <inheritdoc/>
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>The Smart City services online on this host.</summary>
     public IReadOnlyList<SmartCityService> Services { get; } = [.. services];
 

@@ -32,4 +32,9 @@ public static class SmartCityErrorCodes
     public static readonly ErrorCode Abandoned = new(
         "conductor.abandoned", ErrorKind.Domain, isRetryable: false,
         "An operator gave up a step the Conductor had parked; the saga compensates and ends failed.");
+
+    /// <summary>A registered capability cannot run on this host: it does not resolve, or its saga is not registered.</summary>
+    public static readonly ErrorCode CapabilityUnresolved = new(
+        "city.capability_unresolved", ErrorKind.Platform, isRetryable: false,
+        "A registered capability does not resolve to a registered saga on this host (the message names each one), so the City Manager does not let the host start. Register the missing saga or fix the resolver.");
 }

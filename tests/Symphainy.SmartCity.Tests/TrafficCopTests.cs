@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -70,5 +71,30 @@ public sealed class TrafficCopTests
         var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
         report.Entries["symphainy-city"].Status.Should().Be(HealthStatus.Healthy);
         report.Entries["symphainy-city"].Description.Should().Be("8 Smart City services online");
+    }
+}
+
+public sealed class CityManagerStartTests
+{
+    [Fact]
+    public async Task A_capability_that_does_not_resolve_keeps_the_host_from_starting_and_names_it()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration["Symphainy:Wal:Provider"] = "InMemory";
+        builder.Logging.ClearProviders();
+        new Symphainy.Hosting.SymphainyBuilder(builder.Services)
+            .AddCapability<SmartCityHost.Echo>("orders.place", "orders", "places an order")
+            .AddSmartCity();
+        builder.Services.AddSingleton<Symphainy.Intake.ICapabilityResolver>(new ResolvesNothing());
+        using var host = builder.Build();
+        var start = () => host.StartAsync();
+        var error = (await start.Should().ThrowAsync<SymphainyException>()).Which;
+        error.Code.Should().Be("city.capability_unresolved");
+        error.Message.Should().Contain("'orders.place' v1 (realm orders) does not resolve");
+    }
+
+    private sealed class ResolvesNothing : Symphainy.Intake.ICapabilityResolver
+    {
+        public Symphainy.Intake.CapabilityResolution? Resolve(string intentType, int? version) => null;
     }
 }
