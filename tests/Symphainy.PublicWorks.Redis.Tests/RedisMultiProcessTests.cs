@@ -97,7 +97,8 @@ public sealed class RedisMultiProcessTests
                 () =>
                 {
                     // A worker that holds dispatched sagas it has not ended yet (the entries pending at its consumer).
-                    var holding = redis.GetDatabase().StreamConsumerInfo(work, "sagas").FirstOrDefault(c => c.PendingMessageCount > 0).Name.ToString();
+                    var consumers = redis.GetDatabase().StreamConsumerInfo(work, "sagas") ?? [];
+                    var holding = consumers.Where(c => c.PendingMessageCount > 0).Select(c => (string?)c.Name).FirstOrDefault();
                     busy = holding is { Length: > 3 } ? int.Parse(holding[1..2], System.Globalization.CultureInfo.InvariantCulture) - 1 : -1;
                     return busy >= 0;
                 },
