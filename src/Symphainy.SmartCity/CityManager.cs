@@ -61,8 +61,8 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddHealthChecks()
                 .AddCheck<CityManager>("symphainy-city", tags: ["symphainy", "ready"])
                 .AddCheck<WriteAheadLogHealthCheck>("symphainy-wal", tags: ["symphainy", "live"])
-                .AddCheck<HotStateHealthCheck>("symphainy-hot-state", tags: ["symphainy", "live"])
-                .AddCheck<StateGraphHealthCheck>("symphainy-state-graph", tags: ["symphainy", "live"]);
+                .Add(new HealthCheckRegistration("symphainy-hot-state", sp => ProbeHealthCheck.For(sp.GetRequiredService<Symphainy.State.IHotStateStore>()), null, ["symphainy", "live"]))
+                .Add(new HealthCheckRegistration("symphainy-state-graph", sp => ProbeHealthCheck.For(sp.GetRequiredService<Symphainy.State.IStateGraph>()), null, ["symphainy", "live"]));
         }
 
         if (security is not null)

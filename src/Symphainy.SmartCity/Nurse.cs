@@ -56,40 +56,25 @@ public sealed class WriteAheadLogHealthCheck(IWriteAheadLog log) : IHealthCheck
     }
 }
 
-/// <summary>The hot state store answers a read.</summary>
-/// <param name="store">The store.</param>
-public sealed class HotStateHealthCheck(IHotStateStore store) : IHealthCheck
+/// <summary>An adapter answers a read that touches its store (the hot state store, the state graph).</summary>
+/// <param name="adapter">The adapter, named in the result.</param>
+/// <param name="probe">The read.</param>
+internal sealed class ProbeHealthCheck(object adapter, Func<CancellationToken, ValueTask> probe) : IHealthCheck
 {
-    /// <inheritdoc/>
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await store.GetAsync(HealthProbe.Tenant, "symphainy-health", cancellationToken).ConfigureAwait(false);
-            return HealthCheckResult.Healthy(store.GetType().Name);
-        }
-        catch (Exception e) when (e is SymphainyException or IOException or ObjectDisposedException or TimeoutException)
-        {
-            return HealthCheckResult.Unhealthy($"{store.GetType().Name} does not answer: {e.Message}", e);
-        }
-    }
-}
+    public static ProbeHealthCheck For(IHotStateStore store) => new(store, async ct => await store.GetAsync(HealthProbe.Tenant, "symphainy-health", ct).ConfigureAwait(false));
 
-/// <summary>The state graph answers a query.</summary>
-/// <param name="graph">The graph.</param>
-public sealed class StateGraphHealthCheck(IStateGraph graph) : IHealthCheck
-{
-    /// <inheritdoc/>
+    public static ProbeHealthCheck For(IStateGraph graph) => new(graph, async ct => await graph.GetNodeAsync(HealthProbe.Tenant, "symphainy-health", ct).ConfigureAwait(false));
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            await graph.GetNodeAsync(HealthProbe.Tenant, "symphainy-health", cancellationToken).ConfigureAwait(false);
-            return HealthCheckResult.Healthy(graph.GetType().Name);
+            await probe(cancellationToken).ConfigureAwait(false);
+            return HealthCheckResult.Healthy(adapter.GetType().Name);
         }
-        catch (Exception e) when (e is SymphainyException or IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is SymphainyException or IOException or ObjectDisposedException or TimeoutException or InvalidOperationException)
         {
-            return HealthCheckResult.Unhealthy($"{graph.GetType().Name} does not answer: {e.Message}", e);
+            return HealthCheckResult.Unhealthy($"{adapter.GetType().Name} does not answer: {e.Message}", e);
         }
     }
 }
