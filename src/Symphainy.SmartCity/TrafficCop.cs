@@ -21,18 +21,21 @@ public sealed class TrafficCopOptions
     /// <summary>The limit each tenant's intents share (null: none).</summary>
     public RateLimit? PerTenant { get; set; }
 
+    /// <summary>The limit each session's intents share (null: none); intents without a session are not counted here.</summary>
+    public RateLimit? PerSession { get; set; }
+
     /// <summary>Limits per capability (intent type), each counted per tenant.</summary>
     public IDictionary<string, RateLimit> PerCapability { get; } = new Dictionary<string, RateLimit>(StringComparer.Ordinal);
 }
 
 /// <summary>
-/// The Traffic Cop: per-tenant and per-capability rate limits at intake (System.Threading.RateLimiting, fixed
+/// The Traffic Cop: per-tenant, per-session and per-capability rate limits at intake (System.Threading.RateLimiting, fixed
 /// windows, one partition per tenant). An intent over a limit is refused before anything is recorded, with
 /// <c>traffic.rate_limited</c> (<see cref="RateLimitedException"/>) saying when a retry may pass.
 /// </summary>
 public sealed partial class TrafficCop : IIntakePolicy, IDisposable
 {
-    private readonly PartitionedRateLimiter<(TenantId Tenant, string? Capability)> _limiter;
+    private readonly PartitionedRateLimiter<(TenantId Tenant, string? Capability, SessionId? Session)> _limiter;
     private readonly ILogger _logger;
 
     /// <summary>Creates the cop.</summary>
@@ -43,16 +46,24 @@ public sealed partial class TrafficCop : IIntakePolicy, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         var settings = options.Value;
         _logger = logger;
-        var limiters = new List<PartitionedRateLimiter<(TenantId Tenant, string? Capability)>>();
+        var limiters = new List<PartitionedRateLimiter<(TenantId Tenant, string? Capability, SessionId? Session)>>();
         if (settings.PerTenant is { } perTenant)
         {
-            limiters.Add(PartitionedRateLimiter.Create<(TenantId Tenant, string? Capability), TenantId>(key => RateLimitPartition.GetFixedWindowLimiter(key.Tenant, _ => Window(perTenant))));
+            limiters.Add(PartitionedRateLimiter.Create<(TenantId Tenant, string? Capability, SessionId? Session), TenantId>(key => RateLimitPartition.GetFixedWindowLimiter(key.Tenant, _ => Window(perTenant))));
+        }
+
+        if (settings.PerSession is { } perSession)
+        {
+            limiters.Add(PartitionedRateLimiter.Create<(TenantId Tenant, string? Capability, SessionId? Session), (TenantId Tenant, SessionId? Session)>(key =>
+                key.Session is null
+                    ? RateLimitPartition.GetNoLimiter((key.Tenant, key.Session))
+                    : RateLimitPartition.GetFixedWindowLimiter((key.Tenant, key.Session), _ => Window(perSession))));
         }
 
         var perCapability = settings.PerCapability.ToDictionary(StringComparer.Ordinal);
         if (perCapability.Count > 0)
         {
-            limiters.Add(PartitionedRateLimiter.Create<(TenantId Tenant, string? Capability), (TenantId Tenant, string Capability)>(key =>
+            limiters.Add(PartitionedRateLimiter.Create<(TenantId Tenant, string? Capability, SessionId? Session), (TenantId Tenant, string Capability)>(key =>
             {
                 if (key.Capability is { } capability && perCapability.TryGetValue(capability, out var limit))
                 {
@@ -64,7 +75,7 @@ public sealed partial class TrafficCop : IIntakePolicy, IDisposable
         }
 
         _limiter = limiters.Count == 0
-            ? PartitionedRateLimiter.Create<(TenantId Tenant, string? Capability), int>(_ => RateLimitPartition.GetNoLimiter(0))
+            ? PartitionedRateLimiter.Create<(TenantId Tenant, string? Capability, SessionId? Session), int>(_ => RateLimitPartition.GetNoLimiter(0))
             : PartitionedRateLimiter.CreateChained([.. limiters]);
     }
 
@@ -72,7 +83,7 @@ public sealed partial class TrafficCop : IIntakePolicy, IDisposable
     public ValueTask EvaluateAsync(IntakeContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        using var lease = _limiter.AttemptAcquire((context.Intent.Tenant, context.Intent.Type));
+        using var lease = _limiter.AttemptAcquire((context.Intent.Tenant, context.Intent.Type, context.Intent.Session));
         if (!lease.IsAcquired)
         {
             var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);

@@ -98,3 +98,29 @@ public sealed class CityManagerStartTests
         public Symphainy.Intake.CapabilityResolution? Resolve(string intentType, int? version) => null;
     }
 }
+
+public sealed class SessionLimitTests
+{
+    private readonly TenantId _tenant = new IdGenerator(TimeProvider.System, SystemRandomSource.Instance).Next<TenantId>();
+
+    [Fact]
+    public async Task A_session_over_its_limit_is_held_back_while_other_sessions_and_sessionless_intents_go_on()
+    {
+        await using var host = await SmartCityHost.StartAsync(traffic: t => t.PerSession = new RateLimit { PermitLimit = 2, Window = TimeSpan.FromMinutes(1) });
+        var sessions = host.Services.GetRequiredService<Symphainy.Sessions.ISessionRegistry>();
+        var busy = (await sessions.CreateAsync(_tenant)).Id;
+        var quiet = (await sessions.CreateAsync(_tenant)).Id;
+        using var _ = SymphainyPrincipal.Use(new SymphainyPrincipal("app", _tenant, new HashSet<string>()));
+        Task<Symphainy.Intake.IntentAcceptance> Submit(SessionId? session) =>
+            host.Intake.SubmitAsync(new Symphainy.Intake.Intent("orders.place", _tenant, System.Text.Json.JsonSerializer.SerializeToElement(new SmartCityHost.Order(1)), session)).AsTask();
+
+        await Submit(busy);
+        await Submit(busy);
+        var third = () => Submit(busy);
+        (await third.Should().ThrowAsync<RateLimitedException>()).Which.RetryAfter.Should().BePositive();
+        await Submit(quiet);
+        await Submit(null);
+        await Submit(null);
+        await Submit(null);
+    }
+}
