@@ -41,6 +41,9 @@ public static class SmartCitySymphainyBuilderExtensions
             services.TryAddSingleton<PostOffice>();
             services.TryAddSingleton<Librarian>();
             services.TryAddSingleton<Conductor>();
+            services.AddOptions<NurseOptions>().BindConfiguration("Symphainy:SmartCity:Nurse");
+            services.TryAddSingleton<StuckSagaMonitor>();
+            services.AddHostedService(sp => sp.GetRequiredService<StuckSagaMonitor>());
             services.TryAddEnumerable(ServiceDescriptor.Singleton<Symphainy.Agents.IAgentToolSource, Librarian>(sp => sp.GetRequiredService<Librarian>()));
             services.TryAddSingleton<SecurityGuard>();
             services.TryAddSingleton<TrafficCop>();
@@ -61,6 +64,7 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddHealthChecks()
                 .AddCheck<CityManager>("symphainy-city", tags: ["symphainy", "ready"])
                 .AddCheck<WriteAheadLogHealthCheck>("symphainy-wal", tags: ["symphainy", "live"])
+                .AddCheck<StuckSagaMonitor>("symphainy-sagas", tags: ["symphainy", "live"])
                 .Add(new HealthCheckRegistration("symphainy-hot-state", sp => ProbeHealthCheck.For(sp.GetRequiredService<Symphainy.State.IHotStateStore>()), null, ["symphainy", "live"]))
                 .Add(new HealthCheckRegistration("symphainy-state-graph", sp => ProbeHealthCheck.For(sp.GetRequiredService<Symphainy.State.IStateGraph>()), null, ["symphainy", "live"]));
         }

@@ -16,7 +16,7 @@ namespace Symphainy.SmartCity;
 public static class Nurse
 {
     /// <summary>Every activity source and meter of the platform's planes.</summary>
-    public static readonly IReadOnlyList<string> Sources = [SymphainyDiagnostics.Name, "Symphainy.Agents"];
+    public static readonly IReadOnlyList<string> Sources = [SymphainyDiagnostics.Name, "Symphainy.Agents", "Symphainy.SmartCity"];
 
     /// <summary>Adds the platform's spans (intent, saga, step, agent) to a tracer provider.</summary>
     /// <param name="tracing">The tracer provider builder.</param>

@@ -66,7 +66,7 @@ public sealed class NurseTests : IDisposable
     {
         await using var host = await SmartCityHost.StartAsync();
         var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
-        report.Entries.Keys.Should().Contain(["symphainy-wal", "symphainy-hot-state", "symphainy-state-graph", "symphainy-city"]);
+        report.Entries.Keys.Should().Contain(["symphainy-wal", "symphainy-hot-state", "symphainy-state-graph", "symphainy-sagas", "symphainy-city"]);
         report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => $"{e.Key}: {e.Value.Description}").Should().BeEmpty();
     }
 }

@@ -23,7 +23,7 @@ public sealed class SmartCityHost : IAsyncDisposable
 
     public IIntentIntake Intake => Services.GetRequiredService<IIntentIntake>();
 
-    public static async Task<SmartCityHost> StartAsync(Dictionary<string, string?>? settings = null, Action<SecurityGuardOptions>? security = null, Action<TrafficCopOptions>? traffic = null, string? dataDirectory = null)
+    public static async Task<SmartCityHost> StartAsync(Dictionary<string, string?>? settings = null, Action<SecurityGuardOptions>? security = null, Action<TrafficCopOptions>? traffic = null, string? dataDirectory = null, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = dataDirectory ?? AppContext.BaseDirectory });
         var configuration = new Dictionary<string, string?>(settings ?? []);
@@ -49,6 +49,7 @@ public sealed class SmartCityHost : IAsyncDisposable
             .AddCapability<Settling>("orders.settle", "orders", "settles with a gateway that fails at first")
             .AddCapability<TwoPhase>("orders.two_phase", "orders", "waits at a gate between two steps")
             .AddSmartCity(security, traffic);
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync();
         return new SmartCityHost(host, logs);

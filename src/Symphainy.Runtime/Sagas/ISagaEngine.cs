@@ -53,4 +53,13 @@ public interface ISagaEngine
     /// </summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     Task WhenIdleAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The sagas not ended that this host knows (runs, waits for, or watches), of one tenant or of all: for operators
+    /// and the platform's own governance (stuck-saga detection). Each snapshot says when this host last saw it make
+    /// progress (<see cref="SagaSnapshot.LastProgressAt"/>).
+    /// </summary>
+    /// <param name="tenant">One tenant's; null for every tenant's.</param>
+    /// <returns>Their snapshots, in no particular order.</returns>
+    IReadOnlyList<SagaSnapshot> ListActive(TenantId? tenant = null);
 }

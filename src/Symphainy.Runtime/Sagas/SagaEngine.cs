@@ -59,6 +59,8 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
     public void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, string intentType, SagaDefinition definition, ReadOnlyMemory<byte> input, long position, object? boundInput, IReadOnlyDictionary<string, string>? metadata) =>
         _executor.Accept(new SagaRun(saga, tenant, session, intent, definition, input, position) { BoundInput = boundInput, IntentType = intentType, Metadata = metadata });
 
+    public IReadOnlyList<SagaSnapshot> ListActive(TenantId? tenant = null) => _store.Active(tenant);
+
     public ValueTask<SagaSnapshot?> GetAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken = default) =>
         _store.Find(tenant, saga) is { } known ? ValueTask.FromResult<SagaSnapshot?>(known) : FromGraphAsync(tenant, saga, cancellationToken);
 

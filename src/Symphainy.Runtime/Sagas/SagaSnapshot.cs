@@ -64,6 +64,12 @@ public sealed class SagaSnapshot
     /// <summary>Why it failed or was cancelled, or why it cannot run.</summary>
     public SagaError? Error { get; }
 
+    /// <summary>
+    /// For a saga that has not ended: when this host last saw it make progress (started here, or recorded anything),
+    /// by the host's clock; null for an ended saga or one known from the log only.
+    /// </summary>
+    public DateTimeOffset? LastProgressAt { get; init; }
+
     /// <summary>Whether the saga ended (completed, failed or cancelled).</summary>
     public bool IsEnded => State is SagaState.Completed or SagaState.Failed or SagaState.Cancelled;
 

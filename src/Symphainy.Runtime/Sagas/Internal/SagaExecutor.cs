@@ -92,6 +92,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     /// <summary>Starts running a saga (new, or resumed with its history applied).</summary>
     public void Schedule(SagaRun run)
     {
+        run.LastProgress = Time.GetUtcNow();
         _store.Add(run);
         if (_stopping.IsCancellationRequested)
         {
@@ -104,8 +105,11 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         _ = Task.Factory.StartNew(_execute, run, CancellationToken.None, TaskCreationOptions.DenyChildAttach, _scheduler);
     }
 
-    public ValueTask RecordAsync(SagaRun run, WalRecordKind kind, byte[] payload) =>
-        RecordAsync(new WalEntry(kind, run.Tenant, payload, run.Session, run.Id, run.Intent) { PayloadHandedOver = true, Fence = run.Fence });
+    public ValueTask RecordAsync(SagaRun run, WalRecordKind kind, byte[] payload)
+    {
+        run.LastProgress = Time.GetUtcNow();
+        return RecordAsync(new WalEntry(kind, run.Tenant, payload, run.Session, run.Id, run.Intent) { PayloadHandedOver = true, Fence = run.Fence });
+    }
 
     private async ValueTask RecordAsync(WalEntry entry)
     {

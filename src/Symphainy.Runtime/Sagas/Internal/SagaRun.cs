@@ -115,7 +115,10 @@ internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>
 
     public bool IsEnded => State is SagaState.Completed or SagaState.Failed or SagaState.Cancelled;
 
-    public SagaSnapshot Snapshot() => new(Id, Tenant, Intent, Definition.Name, Definition.Version, State, CompletedSteps, CurrentStep, Output, Error);
+    public SagaSnapshot Snapshot() => new(Id, Tenant, Intent, Definition.Name, Definition.Version, State, CompletedSteps, CurrentStep, Output, Error) { LastProgressAt = LastProgress == default ? null : LastProgress };
+
+    /// <summary>When this host last saw the saga make progress (scheduled here, or recorded anything).</summary>
+    public DateTimeOffset LastProgress { get; set; }
 
     /// <summary>Applies one recorded transition of this saga's history, before it resumes.</summary>
     public void Apply(WalPayload payload)

@@ -43,6 +43,9 @@ internal sealed class SagaStore : IWalRetentionHold
 
     public bool TryGetActive(TenantId tenant, SagaId saga, out SagaRun run) => _active.TryGet(tenant, saga, out run);
 
+    /// <summary>Snapshots of the sagas not ended on this host (of one tenant, or all).</summary>
+    public IReadOnlyList<SagaSnapshot> Active(TenantId? tenant) => _active.Snapshots(tenant);
+
     public SagaSnapshot? Find(TenantId tenant, SagaId saga) =>
         _active.TryGet(tenant, saga, out var run) ? run.Snapshot()
         : _ended.Find(tenant, saga) ?? _poisoned.GetValueOrDefault((tenant, saga));
@@ -239,6 +242,20 @@ internal sealed class SagaStore : IWalRetentionHold
                     Interlocked.Decrement(ref _count);
                 }
             }
+        }
+
+        public List<SagaSnapshot> Snapshots(TenantId? tenant)
+        {
+            var snapshots = new List<SagaSnapshot>();
+            foreach (var (gate, runs) in _stripes)
+            {
+                lock (gate)
+                {
+                    snapshots.AddRange(runs.Values.Where(r => tenant is null || r.Tenant == tenant).Select(r => r.Snapshot()));
+                }
+            }
+
+            return snapshots;
         }
 
         public long LowestFirstPosition(long lowest)
