@@ -50,6 +50,14 @@ public sealed class Conductor(ISagaEngine engine, IIntentIntake intake)
             : null;
     }
 
+    /// <summary>The sagas of <paramref name="tenant"/> parked on this host, waiting for an operator.</summary>
+    /// <param name="tenant">The tenant.</param>
+    /// <returns>What is parked.</returns>
+    public IReadOnlyList<ParkedSaga> ListParked(TenantId tenant) =>
+        [.. engine.ListActive(tenant)
+            .Where(s => s is { State: SagaState.Waiting, CurrentStep: { } waiting } && waiting.StartsWith(ParkPrefix, StringComparison.Ordinal))
+            .Select(s => new ParkedSaga(s.Id, s.CurrentStep![ParkPrefix.Length..]))];
+
     /// <summary>Runs the saga's parked step again.</summary>
     /// <param name="tenant">The saga's tenant.</param>
     /// <param name="saga">The saga.</param>

@@ -42,6 +42,8 @@ public sealed class ConductorTests
         await using var _ = host;
         var conductor = host.Services.GetRequiredService<Conductor>();
         (await conductor.GetParkedAsync(_tenant, saga)).Should().Be(new ParkedSaga(saga, "settle"));
+        conductor.ListParked(_tenant).Should().Equal(new ParkedSaga(saga, "settle"));
+        conductor.ListParked(new IdGenerator(TimeProvider.System, SystemRandomSource.Instance).Next<TenantId>()).Should().BeEmpty("another tenant sees none of them");
         (await host.Services.GetRequiredService<ISagaEngine>().GetAsync(_tenant, saga))!.State.Should().Be(SagaState.Waiting, "parked, not failed");
 
         using (SymphainyPrincipal.Use(Operator))
