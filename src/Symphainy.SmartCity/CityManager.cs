@@ -40,7 +40,11 @@ public static class SmartCitySymphainyBuilderExtensions
             RedactLogs(services);
             services.TryAddSingleton<PostOffice>();
             services.TryAddSingleton<Librarian>();
+            services.AddOptions<ConductorOptions>().BindConfiguration("Symphainy:SmartCity:Conductor");
             services.TryAddSingleton<Conductor>();
+            services.TryAddSingleton<SagaTimeouts>();
+            services.AddSingleton<IIntakePolicy>(sp => sp.GetRequiredService<SagaTimeouts>());
+            services.AddSingleton<Symphainy.Sagas.IStepPolicy>(sp => sp.GetRequiredService<SagaTimeouts>());
             services.AddOptions<NurseOptions>().BindConfiguration("Symphainy:SmartCity:Nurse");
             services.TryAddSingleton<StuckSagaMonitor>();
             services.AddHostedService(sp => sp.GetRequiredService<StuckSagaMonitor>());

@@ -19,6 +19,13 @@ public enum OperatorAction
 /// <param name="Operator">Who decided (for the record).</param>
 public sealed record OperatorCommand(OperatorAction Action, string Operator);
 
+/// <summary>Conductor settings, under <c>Symphainy:SmartCity:Conductor</c>.</summary>
+public sealed class ConductorOptions
+{
+    /// <summary>How long a saga of each capability (intent type) may take, checked at its step boundaries. Unlisted: no limit.</summary>
+    public IDictionary<string, TimeSpan> SagaTimeouts { get; } = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+}
+
 /// <summary>A saga parked by the Conductor: which step waits for an operator.</summary>
 /// <param name="Saga">The saga.</param>
 /// <param name="Step">The step that failed for good.</param>
@@ -36,7 +43,6 @@ public sealed record ParkedSaga(SagaId Saga, string Step);
 public sealed class Conductor(ISagaEngine engine, IIntentIntake intake)
 {
     internal const string ParkPrefix = "conductor.park.";
-
     /// <summary>The saga's parked step, or null when it is not parked (here).</summary>
     /// <param name="tenant">The saga's tenant.</param>
     /// <param name="saga">The saga.</param>
@@ -128,5 +134,56 @@ public static class ConductorSagaExtensions
                 }
             }
         }
+    }
+}
+
+/// <summary>
+/// The Conductor's saga timeouts (<see cref="ConductorOptions.SagaTimeouts"/>): when a saga with a timeout is accepted,
+/// the time is recorded with its intent; each of its steps is held to it at its boundary.
+/// </summary>
+/// <param name="options">The timeouts.</param>
+/// <param name="time">The host's clock.</param>
+public sealed class SagaTimeouts(Microsoft.Extensions.Options.IOptions<ConductorOptions> options, TimeProvider time) : IIntakePolicy, IStepPolicy
+{
+    private const string AcceptedKey = "symphainy.conductor.accepted";
+
+    /// <summary>Records when a saga with a timeout was accepted (with its intent), so its steps can be held to it after restarts too.</summary>
+    /// <param name="context">The intent.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>A completed task.</returns>
+    public ValueTask EvaluateAsync(IntakeContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Capability is not null && options.Value.SagaTimeouts.ContainsKey(context.Intent.Type))
+        {
+            context.Annotate(AcceptedKey, time.GetUtcNow().ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Saga timeouts, at step boundaries: a step of a saga older than its capability's timeout
+    /// (<see cref="ConductorOptions.SagaTimeouts"/>) does not start; it fails with <c>conductor.saga_timed_out</c> and
+    /// the saga compensates. A step already running is not interrupted (the Nurse reports one that hangs).
+    /// </summary>
+    /// <param name="context">The step about to run.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>A completed task, or throws.</returns>
+    public ValueTask EvaluateAsync(StepContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (options.Value.SagaTimeouts.TryGetValue(context.IntentType, out var timeout)
+            && context.Metadata.TryGetValue(AcceptedKey, out var accepted)
+            && long.TryParse(accepted, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var ms))
+        {
+            var age = time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(ms);
+            if (age > timeout)
+            {
+                throw new SymphainyException(SmartCityErrorCodes.SagaTimedOut, $"Saga {context.Saga} ('{context.IntentType}') is {age} old, past its timeout of {timeout}; step '{context.Step}' does not start.");
+            }
+        }
+
+        return ValueTask.CompletedTask;
     }
 }

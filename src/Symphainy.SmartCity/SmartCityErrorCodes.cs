@@ -37,4 +37,9 @@ public static class SmartCityErrorCodes
     public static readonly ErrorCode CapabilityUnresolved = new(
         "city.capability_unresolved", ErrorKind.Platform, isRetryable: false,
         "A registered capability does not resolve to a registered saga on this host (the message names each one), so the City Manager does not let the host start. Register the missing saga or fix the resolver.");
+
+    /// <summary>A saga is older than its capability's timeout; its next step does not start.</summary>
+    public static readonly ErrorCode SagaTimedOut = new(
+        "conductor.saga_timed_out", ErrorKind.Domain, isRetryable: false,
+        "The saga is older than its capability's timeout (Symphainy:SmartCity:Conductor:SagaTimeouts); its next step did not start and the saga compensates and ends failed.");
 }

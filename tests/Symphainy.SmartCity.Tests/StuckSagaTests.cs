@@ -42,4 +42,26 @@ public sealed class StuckSagaTests
         nurse.CheckNow().Should().BeEmpty();
         (await health.CheckHealthAsync()).Entries["symphainy-sagas"].Status.Should().Be(HealthStatus.Healthy);
     }
+
+    [Fact]
+    public async Task A_saga_past_its_timeout_does_not_start_its_next_step_and_fails_with_a_typed_error()
+    {
+        SmartCityHost.TwoPhase.Reset();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await SmartCityHost.StartAsync(new() { ["Symphainy:SmartCity:Conductor:SagaTimeouts:orders.two_phase"] = "00:01:00" }, services: s => s.AddSingleton<TimeProvider>(time));
+        SagaId saga;
+        using (SymphainyPrincipal.Use(new SymphainyPrincipal("app", _tenant, new HashSet<string>())))
+        {
+            saga = (await host.Intake.SubmitAsync(new Intent("orders.two_phase", _tenant, JsonSerializer.SerializeToElement(new SmartCityHost.Order(3))))).Execution;
+        }
+
+        await SmartCityHost.TwoPhase.Entered.WaitAsync(TimeSpan.FromSeconds(30)); // "first" started within the timeout
+        time.Advance(TimeSpan.FromMinutes(2));
+        SmartCityHost.TwoPhase.Open.Release();
+
+        var ended = await host.Services.GetRequiredService<ISagaEngine>().WaitForEndAsync(_tenant, saga).WaitAsync(TimeSpan.FromSeconds(30));
+        ended.State.Should().Be(SagaState.Failed);
+        ended.CompletedSteps.Should().Be(1, "the step already running finished; the next one did not start");
+        ended.Error!.Message.Should().Contain("past its timeout");
+    }
 }
