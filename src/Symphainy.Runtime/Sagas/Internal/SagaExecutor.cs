@@ -105,14 +105,15 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         _ = Task.Factory.StartNew(_execute, run, CancellationToken.None, TaskCreationOptions.DenyChildAttach, _scheduler);
     }
 
-    public ValueTask RecordAsync(SagaRun run, WalRecordKind kind, byte[] payload)
+    public ValueTask RecordAsync(SagaRun run, WalRecordKind kind, byte[] payload) => RecordAsync(run, Entry(run, kind, payload));
+
+    // A record of the saga, fenced with its lease (if any).
+    private static WalEntry Entry(SagaRun run, WalRecordKind kind, byte[] payload) =>
+        new(kind, run.Tenant, payload, run.Session, run.Id, run.Intent) { PayloadHandedOver = true, Fence = run.Fence };
+
+    private async ValueTask RecordAsync(SagaRun run, WalEntry entry)
     {
         run.LastProgress = Time.GetUtcNow();
-        return RecordAsync(new WalEntry(kind, run.Tenant, payload, run.Session, run.Id, run.Intent) { PayloadHandedOver = true, Fence = run.Fence });
-    }
-
-    private async ValueTask RecordAsync(WalEntry entry)
-    {
         try
         {
             await _wal.AppendAsync(entry).ConfigureAwait(false);
@@ -170,9 +171,6 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
 
     /// <summary>Whether sagas run under leases (the log is shared between hosts).</summary>
     public bool RunsUnderLeases => _ownership is not null;
-
-    /// <summary>Whether this host runs sagas (false: it only accepts intents; see <see cref="SagaOptions.Execute"/>).</summary>
-    public bool RunsSagas => _runsSagas;
 
     /// <summary>
     /// Hands over the saga of an intent this host just recorded: it runs here, or, on a host that runs none, it is
@@ -282,7 +280,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                         continue;
                     }
 
-                    if (record.Kind == WalRecordKind.StepCompleted && WalPayloadCodec.Decode(record) is StepCompletedPayload { StepKind: StepKind.Step or StepKind.Agent })
+                    if (SagaRun.IsCompletedStep(record))
                     {
                         watched.Steps++;
                     }
@@ -389,12 +387,11 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                     if (history.LastOrDefault(r => r.Kind == WalRecordKind.SagaEnded) is { } end)
                     {
                         _deferred.TryRemove(key, out _);
-                        var steps = history.Count(r => r.Kind == WalRecordKind.StepCompleted && WalPayloadCodec.Decode(r) is StepCompletedPayload { StepKind: StepKind.Step or StepKind.Agent });
-                        RetireEndedElsewhere(deferred, end, steps);
+                        RetireEndedElsewhere(deferred, end, history.Count(SagaRun.IsCompletedStep));
                         continue;
                     }
 
-                    var fresh = new SagaRun(deferred.Id, deferred.Tenant, deferred.Session, deferred.Intent, deferred.Definition, deferred.Input, deferred.FirstPosition) { Work = deferred.Work, IntentType = deferred.IntentType, Metadata = deferred.Metadata };
+                    var fresh = deferred.Afresh();
                     if (!await TryTakeAsync(fresh).ConfigureAwait(false))
                     {
                         continue;
@@ -486,7 +483,9 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
             return null;
         }
 
-        return new SagaRun(saga, intent.Tenant, intent.Session, intentId, definition, received.Input, intent.Position) { Work = work, IntentType = received.IntentType, Metadata = received.Metadata };
+        var run = SagaRun.FromIntent(intent, received, definition);
+        run.Work = work;
+        return run;
     }
 
     // The saga's end is recorded: its entry leaves the work queue (best effort: an entry left behind is handed out
@@ -807,14 +806,14 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     private async Task EndAsync(SagaRun run, SagaState state, byte[] payload, ReadOnlyMemory<byte>? output, SagaError? error)
     {
         // On a shared log the end record also gives the saga's lease back and removes its work item, in one step.
-        var entry = new WalEntry(WalRecordKind.SagaEnded, run.Tenant, payload, run.Session, run.Id, run.Intent) { PayloadHandedOver = true, Fence = run.Fence };
+        var entry = Entry(run, WalRecordKind.SagaEnded, payload);
         var shared = _work is not null && run.Fence is not null;
         if (shared)
         {
             entry = entry with { ReleasesFence = true, CompletesWork = run.Work ?? SagaWork.Own(run.Tenant, run.Id, run.FirstPosition) };
         }
 
-        await RecordAsync(entry).ConfigureAwait(true);
+        await RecordAsync(run, entry).ConfigureAwait(true);
         if (Diagnostics.SymphainyDiagnostics.SagasEnded.Enabled)
         {
             Diagnostics.SymphainyDiagnostics.SagasEnded.Add(1, new KeyValuePair<string, object?>("definition", run.Definition.Name), new KeyValuePair<string, object?>("state", state.ToString()));

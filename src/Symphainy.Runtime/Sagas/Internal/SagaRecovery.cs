@@ -98,7 +98,7 @@ internal sealed partial class SagaRecovery(
             return;
         }
 
-        var run = new SagaRun(id, first.Tenant, first.Session, intent, definition, received.Input, first.Position) { IntentType = received.IntentType, Metadata = received.Metadata };
+        var run = SagaRun.FromIntent(first, received, definition);
         for (var i = 1; i < history.Count; i++)
         {
             run.Apply(WalPayloadCodec.Decode(history[i]));

@@ -120,6 +120,19 @@ internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>
     /// <summary>When this host last saw the saga make progress (scheduled here, or recorded anything).</summary>
     public DateTimeOffset LastProgress { get; set; }
 
+    /// <summary>The run of the saga an intent record starts.</summary>
+    public static SagaRun FromIntent(WalRecord intent, IntentReceivedPayload received, SagaDefinition definition) =>
+        new(intent.Saga!.Value, intent.Tenant, intent.Session, intent.Intent!.Value, definition, received.Input, intent.Position) { IntentType = received.IntentType, Metadata = received.Metadata };
+
+    /// <summary>A run of the same saga with none of its history applied (to be rebuilt from the log), keeping its work item.</summary>
+    public SagaRun Afresh() => new(Id, Tenant, Session, Intent, Definition, Input, FirstPosition) { Work = Work, IntentType = IntentType, Metadata = Metadata };
+
+    /// <summary>Whether a record is a completed step of the kind <see cref="CompletedSteps"/> counts (a step or an agent's output).</summary>
+    public static bool IsCompletedStep(WalRecord record) =>
+        record.Kind is WalRecordKind.StepCompleted or WalRecordKind.AgentOutput && CountsAsStep(WalPayloadCodec.Decode(record));
+
+    private static bool CountsAsStep(WalPayload payload) => payload is StepCompletedPayload { StepKind: StepKind.Step or StepKind.Agent };
+
     /// <summary>Applies one recorded transition of this saga's history, before it resumes.</summary>
     public void Apply(WalPayload payload)
     {
@@ -133,7 +146,7 @@ internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>
                 break;
             case StepCompletedPayload step:
                 Recorded[step.Index] = step;
-                CompletedSteps += step.StepKind is StepKind.Step or StepKind.Agent ? 1 : 0;
+                CompletedSteps += CountsAsStep(step) ? 1 : 0;
                 break;
             case StepFailedPayload { StepKind: StepKind.Compensation }:
                 break; // a failed compensation is followed by its completion record
