@@ -15,26 +15,42 @@ namespace Symphainy.PublicWorks.Redis;
 /// </summary>
 public sealed class RedisSagaWorkDistribution : ISagaWorkDistribution
 {
-    private const string Group = "sagas";
+    /// <summary>The consumer group of every work stream.</summary>
+    internal const string Group = "sagas";
 
-    // KEYS: any, log. ARGV: group, member, count. Returns {id, tenant, saga, record} per entry handed out.
-    private const string TakeScript = """
-        local got = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+    /// <summary>
+    /// Lua shared by the work scripts and the log's append script: the one shape of a work entry handed out
+    /// ({stream, id, tenant, saga, intent record}, read back by <see cref="Parse"/>), and removing a done entry.
+    /// </summary>
+    internal const string WorkFunctions = $$"""
+        local function work_entry(stream, e, log)
+          local record = redis.call('XRANGE', log, e[1], e[1])[1]
+          return {stream, e[1], e[2][2], e[2][4], record and record[2][2] or ''}
+        end
+        local function complete_work(stream, id)
+          redis.call('XACK', stream, '{{Group}}', id)
+          return redis.call('XDEL', stream, id)
+        end
+
+        """;
+
+    // KEYS: any, log. ARGV: member, count.
+    private const string TakeScript = WorkFunctions + $$"""
+        local got = redis.call('XREADGROUP', 'GROUP', '{{Group}}', ARGV[1], 'COUNT', ARGV[2], 'STREAMS', KEYS[1], '>')
         local out = {}
         if not got then return out end
         for _, e in ipairs(got[1][2]) do
-          local record = redis.call('XRANGE', KEYS[2], e[1], e[1])[1]
-          out[#out + 1] = {e[1], e[2][2], e[2][4], record and record[2][2] or ''}
+          out[#out + 1] = work_entry(KEYS[1], e, KEYS[2])
         end
         return out
         """;
 
-    // KEYS: members, any, log. ARGV: group, member, now, deadline, max, member stream prefix.
+    // KEYS: members, any, log. ARGV: member, now, deadline, max, member stream prefix.
     // A consumer counts as dead when its name is not a member whose deadline is still ahead (a member that was
-    // forgotten, too). Returns {stream, id, tenant, saga, record} per entry taken over.
-    private const string TakeOverScript = """
-        local group, me, now, max, prefix = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5]), ARGV[6]
-        redis.call('HSET', KEYS[1], me, ARGV[4])
+    // forgotten, too).
+    private const string TakeOverScript = WorkFunctions + $$"""
+        local group, me, now, max, prefix = '{{Group}}', ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[5]
+        redis.call('HSET', KEYS[1], me, ARGV[3])
         -- A member that was forgotten while it was away (paused past its deadline) gets its stream's group back.
         redis.pcall('XGROUP', 'CREATE', prefix .. me, group, '0', 'MKSTREAM')
         local members = redis.call('HGETALL', KEYS[1])
@@ -54,10 +70,7 @@ public sealed class RedisSagaWorkDistribution : ISagaWorkDistribution
         local holds = {}
         local function take(stream, entries)
           for _, e in ipairs(entries) do
-            if e and e[2] then
-              local record = redis.call('XRANGE', KEYS[3], e[1], e[1])[1]
-              out[#out + 1] = {stream, e[1], e[2][2], e[2][4], record and record[2][2] or ''}
-            end
+            if e and e[2] then out[#out + 1] = work_entry(stream, e, KEYS[3]) end
           end
         end
         for _, stream in ipairs(streams) do
@@ -96,10 +109,9 @@ public sealed class RedisSagaWorkDistribution : ISagaWorkDistribution
         return out
         """;
 
-    // KEYS: stream. ARGV: group, id.
-    private const string CompleteScript = """
-        redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-        return redis.call('XDEL', KEYS[1], ARGV[2])
+    // KEYS: stream. ARGV: id.
+    private const string CompleteScript = WorkFunctions + """
+        return complete_work(KEYS[1], ARGV[1])
         """;
 
     private readonly IConnectionMultiplexer _redis;
@@ -160,10 +172,10 @@ public sealed class RedisSagaWorkDistribution : ISagaWorkDistribution
             var woken = _queued.Next;
 
             var result = (RedisResult[])(await RedisCalls.RunAsync(
-                () => Db.ScriptEvaluateAsync(TakeScript, [_keys.WorkAny, _keys.Log], [Group, member, max]), "taking work").ConfigureAwait(false))!;
+                () => Db.ScriptEvaluateAsync(TakeScript, [_keys.WorkAny, _keys.Log], [member, max]), "taking work").ConfigureAwait(false))!;
             if (result.Length > 0)
             {
-                return [.. result.Select(e => Parse((RedisResult[])e!, _keys.WorkAny.ToString(), 0, SagaWorkOrigin.Dispatched))];
+                return [.. result.Select(e => Parse((RedisResult[])e!, SagaWorkOrigin.Dispatched))];
             }
 
             var left = until - _time.GetUtcNow();
@@ -192,9 +204,9 @@ public sealed class RedisSagaWorkDistribution : ISagaWorkDistribution
         cancellationToken.ThrowIfCancellationRequested();
         var result = (RedisResult[])(await RedisCalls.RunAsync(
             () => Db.ScriptEvaluateAsync(TakeOverScript, [_keys.WorkMembers, _keys.WorkAny, _keys.Log],
-                [Group, member, _time.GetUtcNow().ToUnixTimeMilliseconds(), Deadline(), max, _keys.WorkOfPrefix]),
+                [member, _time.GetUtcNow().ToUnixTimeMilliseconds(), Deadline(), max, _keys.WorkOfPrefix]),
             "taking over the work of hosts that left").ConfigureAwait(false))!;
-        return [.. result.Select(e => Parse((RedisResult[])e!, null, 1, SagaWorkOrigin.TakenOver))];
+        return [.. result.Select(e => Parse((RedisResult[])e!, SagaWorkOrigin.TakenOver))];
     }
 
     /// <inheritdoc/>
@@ -202,7 +214,7 @@ public sealed class RedisSagaWorkDistribution : ISagaWorkDistribution
     {
         ArgumentNullException.ThrowIfNull(work);
         var stream = StreamOf(work);
-        await RedisCalls.RunAsync(() => Db.ScriptEvaluateAsync(CompleteScript, [stream], [Group, $"0-{work.Position}"]), "completing work").ConfigureAwait(false);
+        await RedisCalls.RunAsync(() => Db.ScriptEvaluateAsync(CompleteScript, [stream], [$"0-{work.Position}"]), "completing work").ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -236,12 +248,12 @@ public sealed class RedisSagaWorkDistribution : ISagaWorkDistribution
     }
 
 
-    private static SagaWork Parse(RedisResult[] entry, string? stream, int at, SagaWorkOrigin origin)
+    // A work entry as WorkFunctions' work_entry shapes it: {stream, id, tenant, saga, intent record or ''}.
+    private static SagaWork Parse(RedisResult[] entry, SagaWorkOrigin origin)
     {
-        var id = (string)entry[at]!;
-        var position = RedisKeys.Position(id);
-        var record = (byte[]?)entry[at + 3];
-        return new SagaWork(TenantId.Parse((string)entry[at + 1]!), SagaId.Parse((string)entry[at + 2]!), position, origin, stream ?? (string)entry[0]!)
+        var position = RedisKeys.Position((string)entry[1]!);
+        var record = (byte[]?)entry[4];
+        return new SagaWork(TenantId.Parse((string)entry[2]!), SagaId.Parse((string)entry[3]!), position, origin, (string)entry[0]!)
         {
             Intent = record is { Length: > 0 } ? RedisRecordFormat.Decode(position, record) : null,
         };

@@ -31,10 +31,10 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
     // token, work stream index or 0, tenant, saga, 1 to release the lease, completed work stream index or 0, its entry
     // id. A fenced record is written only while its lease is that owner's, with that token, unexpired. An intent record
     // is queued on the work stream (entry id 0-position) in the same script, so no intent is recorded without being
-    // queued; a saga's end record gives its lease back and removes its work entry in the same script. Returns each record's position, or 0 for one that was
-    // fenced off. Records, their events and their work go in one script, so one write to the server's append-only
-    // file (and one fsync) covers them all.
-    private const string AppendScript = RedisKeys.TrimEventsFunction + """
+    // queued; a saga's end record gives its lease back and removes its work entry in the same script. Returns each
+    // record's position, or 0 for one that was fenced off. Records, their events and their work go in one script, so
+    // one write to the server's append-only file (and one fsync) covers them all.
+    private const string AppendScript = RedisKeys.TrimEventsFunction + RedisSagaWorkDistribution.WorkFunctions + """
         local positions = {}
         local woken = {}
         local worked = {}
@@ -62,10 +62,7 @@ public sealed class RedisWriteAheadLog : ISharedWriteAheadLog, IAsyncDisposable
             end
             if lease > 0 and ARGV[at + 9] == '1' then redis.call('DEL', KEYS[lease]) end
             local done = tonumber(ARGV[at + 10])
-            if done > 0 then
-              redis.call('XACK', KEYS[done], 'sagas', ARGV[at + 11])
-              redis.call('XDEL', KEYS[done], ARGV[at + 11])
-            end
+            if done > 0 then complete_work(KEYS[done], ARGV[at + 11]) end
             positions[#positions + 1] = position
             last = position
           else
