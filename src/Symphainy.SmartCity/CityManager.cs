@@ -43,6 +43,8 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddOptions<ConductorOptions>().BindConfiguration("Symphainy:SmartCity:Conductor");
             services.TryAddSingleton<Conductor>();
             services.TryAddSingleton<SagaTimeouts>();
+            services.TryAddSingleton<SagaSchedule>();
+            services.AddSingleton<Symphainy.Sagas.ISagaAdmission>(sp => sp.GetRequiredService<SagaSchedule>());
             services.AddSingleton<IIntakePolicy>(sp => sp.GetRequiredService<SagaTimeouts>());
             services.AddSingleton<Symphainy.Sagas.IStepPolicy>(sp => sp.GetRequiredService<SagaTimeouts>());
             services.AddOptions<NurseOptions>().BindConfiguration("Symphainy:SmartCity:Nurse");
@@ -56,9 +58,9 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddSingleton<IIntakePolicy>(sp => sp.GetRequiredService<TrafficCop>());
             services.AddSingleton<Symphainy.Sagas.IStepPolicy>(sp => sp.GetRequiredService<SecurityGuard>());
             services.AddSingleton(new SmartCityService("Security Guard", "authenticates callers and authorizes every intent for its tenant and roles; audits denials"));
-            services.AddSingleton(new SmartCityService("Traffic Cop", "per-tenant and per-capability rate limits with typed retry-after errors"));
+            services.AddSingleton(new SmartCityService("Traffic Cop", "per-tenant, per-session and per-capability rate limits with typed retry-after errors; per-session ordering and concurrency"));
             services.AddSingleton(new SmartCityService("Post Office", "tenant-filtered event subscriptions with cursors, replay and a slow-subscriber policy"));
-            services.AddSingleton(new SmartCityService("Conductor", "parks steps that fail for good for operators; operator retry, abandon and cancel, recorded through intake"));
+            services.AddSingleton(new SmartCityService("Conductor", "fair share and priorities when running sagas are capped; saga timeouts; parks steps that fail for good for operators; operator retry, abandon and cancel, recorded through intake"));
             services.AddSingleton(new SmartCityService("Librarian", "registry of knowledge sources with provenance and tenant access; agents' tools go through it"));
             services.AddSingleton(new SmartCityService("Data Steward", "classifies payload fields and redacts sensitive ones from every log line"));
             services.AddSingleton(new SmartCityService("Nurse", "spans and metrics of intents, sagas, steps and agents (OpenTelemetry), health of every adapter"));

@@ -24,6 +24,18 @@ public sealed class ConductorOptions
 {
     /// <summary>How long a saga of each capability (intent type) may take, checked at its step boundaries. Unlisted: no limit.</summary>
     public IDictionary<string, TimeSpan> SagaTimeouts { get; } = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How many sagas may run at once on a host (null: any number). When it is reached, sagas wait (recorded, pending)
+    /// and freed places go to waiting tenants in turn (fair share), the highest <see cref="Priorities"/> first.
+    /// </summary>
+    public int? MaxRunningSagas { get; set; }
+
+    /// <summary>How many sagas of one tenant may run at once on a host (null: any number).</summary>
+    public int? MaxRunningSagasPerTenant { get; set; }
+
+    /// <summary>Priority per capability (intent type) when places are scarce: higher first; unlisted ones are 0.</summary>
+    public IDictionary<string, int> Priorities { get; } = new Dictionary<string, int>(StringComparer.Ordinal);
 }
 
 /// <summary>A saga parked by the Conductor: which step waits for an operator.</summary>

@@ -24,6 +24,13 @@ public sealed class TrafficCopOptions
     /// <summary>The limit each session's intents share (null: none); intents without a session are not counted here.</summary>
     public RateLimit? PerSession { get; set; }
 
+    /// <summary>
+    /// How many sagas of one session may run at once on a host (null: any number). With 1, a session's sagas run one
+    /// after another in the order their intents were accepted; later ones wait, recorded and pending, for the earlier
+    /// one to end. A saga waiting for a timer or a signal keeps its session's place.
+    /// </summary>
+    public int? SessionConcurrency { get; set; }
+
     /// <summary>Limits per capability (intent type), each counted per tenant.</summary>
     public IDictionary<string, RateLimit> PerCapability { get; } = new Dictionary<string, RateLimit>(StringComparer.Ordinal);
 }

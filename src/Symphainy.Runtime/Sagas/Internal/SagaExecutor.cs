@@ -26,6 +26,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(TenantId, SagaId), Watched> _watched = new();
     private readonly ISagaWorkDistribution? _work;
     private readonly IStepPolicy[] _stepPolicies;
+    private readonly ISagaAdmission? _admission;
     private readonly bool _runsSagas;
     private Task? _takeover;
     private Task? _dispatched;
@@ -49,9 +50,18 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         ILogger<SagaExecutor> logger,
         Microsoft.Extensions.Options.IOptions<Configuration.SymphainyOptions> options,
         IEnumerable<IStepPolicy> stepPolicies,
+        IEnumerable<ISagaAdmission> admissions,
         SagaOwnership? ownership = null)
     {
         _stepPolicies = stepPolicies.ToArray();
+        var admission = admissions.ToArray();
+        if (admission.Length > 1)
+        {
+            throw new SymphainyException(ErrorCodes.HostMisconfigured,
+                $"More than one saga admission is registered ({string.Join(", ", admission.Select(a => a.GetType().Name))}): one decides when sagas start on a host.");
+        }
+
+        _admission = admission.Length == 1 ? admission[0] : null;
         _ownership = ownership;
         _work = ownership?.Work;
         _runsSagas = options.Value.Sagas.Execute;
@@ -99,10 +109,55 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
             return; // accepted while the host stops: recorded, resumes on the next start
         }
 
+        if (_admission is not null)
+        {
+            // Held back by the admission: recorded, counted pending (not busy), started when a release admits it.
+            run.Ticket = new SagaTicket(run.Tenant, run.Id, run.Session, run.IntentType, run.FirstPosition, run.Metadata, run);
+            if (!_admission.TryAdmit(run.Ticket))
+            {
+                return;
+            }
+        }
+
+        Start(run);
+    }
+
+    private void Start(SagaRun run)
+    {
         Interlocked.Increment(ref _inFlight);
         Interlocked.Increment(ref _busy);
         // ExecuteAsync handles its own failures; its task is not awaited by anyone.
         _ = Task.Factory.StartNew(_execute, run, CancellationToken.None, TaskCreationOptions.DenyChildAttach, _scheduler);
+    }
+
+    // An admitted saga stopped running here: the sagas its place lets start now start (unless the host stops: they
+    // are recorded and resume on the next start).
+    private void Readmit(SagaRun run)
+    {
+        if (_admission is null || run.Ticket is not { } ticket)
+        {
+            return;
+        }
+
+        run.Ticket = null;
+        IReadOnlyList<SagaTicket> admitted;
+        try
+        {
+            admitted = _admission.Release(ticket);
+        }
+        catch (Exception e)
+        {
+            LogAdmissionFailed(_logger, e, run.Id);
+            return;
+        }
+
+        foreach (var next in admitted)
+        {
+            if (!_stopping.IsCancellationRequested)
+            {
+                Start((SagaRun)next.Run);
+            }
+        }
     }
 
     public ValueTask RecordAsync(SagaRun run, WalRecordKind kind, byte[] payload) => RecordAsync(run, Entry(run, kind, payload));
@@ -584,6 +639,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         if (!_stopping.IsCancellationRequested)
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
+            _admission?.Clear(); // held sagas are recorded: they resume on the next start
         }
 
         if (Volatile.Read(ref _inFlight) == 0)
@@ -702,6 +758,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         finally
         {
             context.Release();
+            Readmit(run);
             if (_ownership is not null)
             {
                 await _ownership.ReleaseAsync(run).ConfigureAwait(true);
@@ -905,4 +962,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
 
     [LoggerMessage(15, LogLevel.Warning, "{Count} sagas were still running {Timeout} after the host was disposed; what they record from now on is lost and they resume after restart")]
     private static partial void LogDrainTimeout(ILogger logger, int count, TimeSpan timeout);
+
+    [LoggerMessage(55, LogLevel.Error, "Saga {Saga}: the saga admission failed when the saga gave its place back; sagas it held may wait until the next start")]
+    private static partial void LogAdmissionFailed(ILogger logger, Exception exception, SagaId saga);
 }

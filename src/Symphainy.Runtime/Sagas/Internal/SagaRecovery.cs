@@ -62,7 +62,8 @@ internal sealed partial class SagaRecovery(
             store.Retire(EndedSnapshot(end, steps));
         }
 
-        foreach (var (id, history) in _unfinished)
+        // In the order their intents were accepted, so a saga admission sees them in that order again.
+        foreach (var (id, history) in _unfinished.OrderBy(p => p.Value[0].Position))
         {
             await ResumeAsync(id, history, cancellationToken).ConfigureAwait(false);
         }

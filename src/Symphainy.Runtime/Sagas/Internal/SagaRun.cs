@@ -59,6 +59,9 @@ internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>
     /// <summary>On a shared log, the work queue's entry of a saga handed to this host (null for one it accepted).</summary>
     public SagaWork? Work { get; set; }
 
+    /// <summary>Its admission while it holds one (only when a saga admission is registered).</summary>
+    public SagaTicket? Ticket { get; set; }
+
     /// <summary>Position of the saga's first record (its intent), which retention must keep while it runs.</summary>
     public long FirstPosition { get; }
 
