@@ -64,7 +64,8 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddSingleton(new SmartCityService("Librarian", "registry of knowledge sources with provenance and tenant access; agents' tools go through it"));
             services.AddSingleton(new SmartCityService("Data Steward", "classifies payload fields and redacts sensitive ones from every log line"));
             services.AddSingleton(new SmartCityService("Nurse", "spans and metrics of intents, sagas, steps and agents (OpenTelemetry), health of every adapter"));
-            services.AddSingleton(new SmartCityService("City Manager", "registers the Smart City services and reports readiness"));
+            services.AddSingleton(new SmartCityService("City Manager", "registers the Smart City services, verifies capabilities, boots realms in dependency order, reports readiness, drains within a deadline at stop"));
+            services.AddOptions<CityManagerOptions>().BindConfiguration("Symphainy:SmartCity:City");
             services.TryAddSingleton<CityManager>();
             services.AddHostedService(sp => sp.GetRequiredService<CityManager>());
             services.AddHealthChecks()
@@ -105,35 +106,92 @@ public static class SmartCitySymphainyBuilderExtensions
     }
 }
 
-/// <summary>
-/// The City Manager: knows the Smart City services online and reports readiness: healthy when every service that
-/// governs intake is registered as an intake policy, unhealthy (naming the missing ones) otherwise.
-/// </summary>
-/// <param name="services">The Smart City services online.</param>
-/// <param name="policies">The intake policies registered.</param>
-/// <param name="capabilities">The capabilities registered.</param>
-/// <param name="resolver">How intents resolve to capabilities.</param>
-/// <param name="definitions">The saga definitions registered.</param>
-public sealed class CityManager(
-    IEnumerable<SmartCityService> services,
-    IEnumerable<IIntakePolicy> policies,
-    IEnumerable<Symphainy.Capabilities.CapabilityRegistration> capabilities,
-    ICapabilityResolver resolver,
-    IEnumerable<Symphainy.Sagas.SagaDefinition> definitions) : IHealthCheck, Microsoft.Extensions.Hosting.IHostedService
+/// <summary>City Manager settings, under <c>Symphainy:SmartCity:City</c>.</summary>
+public sealed class CityManagerOptions
 {
     /// <summary>
+    /// How long running steps are given to finish and be recorded when the host stops (intake refuses first; a saga
+    /// reaching its next step is suspended; whatever is not finished resumes on the next start). Default 20 seconds:
+    /// keep it below the host's shutdown timeout (<c>HostOptions.ShutdownTimeout</c>, 30 seconds by default).
+    /// </summary>
+    public TimeSpan DrainDeadline { get; set; } = TimeSpan.FromSeconds(20);
+}
+
+/// <summary>
+/// The City Manager: registration and bootstrap. When the host starts it verifies that every registered capability
+/// resolves to a registered saga (otherwise the host does not start: <c>city.capability_unresolved</c>), then boots the
+/// registered realms (<see cref="IRealmLifecycle"/>) in dependency order; it reports readiness (health check
+/// <c>symphainy-city</c>: healthy once every realm started and every Smart City service that governs intake is
+/// registered). When the host stops it drains first (intake refuses, no new step starts, running steps get
+/// <see cref="CityManagerOptions.DrainDeadline"/> to finish and record), then stops the realms in reverse order.
+/// </summary>
+public sealed partial class CityManager : IHealthCheck, Microsoft.Extensions.Hosting.IHostedService
+{
+    private readonly IEnumerable<IIntakePolicy> _policies;
+    private readonly IEnumerable<Symphainy.Capabilities.CapabilityRegistration> _capabilities;
+    private readonly ICapabilityResolver _resolver;
+    private readonly IEnumerable<Symphainy.Sagas.SagaDefinition> _definitions;
+    private readonly IRealmLifecycle[] _realms;
+    private readonly Symphainy.Sagas.ISagaEngine _engine;
+    private readonly CityManagerOptions _options;
+    private readonly Microsoft.Extensions.Logging.ILogger _logger;
+    private readonly List<IRealmLifecycle> _started = [];
+    private volatile bool _ready;
+
+    /// <summary>Creates the City Manager.</summary>
+    /// <param name="services">The Smart City services online.</param>
+    /// <param name="policies">The intake policies registered.</param>
+    /// <param name="capabilities">The capabilities registered.</param>
+    /// <param name="resolver">How intents resolve to capabilities.</param>
+    /// <param name="definitions">The saga definitions registered.</param>
+    /// <param name="realms">The realms to boot.</param>
+    /// <param name="engine">The engine it drains at stop.</param>
+    /// <param name="options">The drain deadline.</param>
+    /// <param name="logger">Where boot and drain are logged.</param>
+    public CityManager(
+        IEnumerable<SmartCityService> services,
+        IEnumerable<IIntakePolicy> policies,
+        IEnumerable<Symphainy.Capabilities.CapabilityRegistration> capabilities,
+        ICapabilityResolver resolver,
+        IEnumerable<Symphainy.Sagas.SagaDefinition> definitions,
+        IEnumerable<IRealmLifecycle> realms,
+        Symphainy.Sagas.ISagaEngine engine,
+        IOptions<CityManagerOptions> options,
+        Microsoft.Extensions.Logging.ILogger<CityManager> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Services = [.. services];
+        _policies = policies;
+        _capabilities = capabilities;
+        _resolver = resolver;
+        _definitions = definitions;
+        _realms = [.. realms];
+        _engine = engine;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <summary>The Smart City services online on this host.</summary>
+    public IReadOnlyList<SmartCityService> Services { get; }
+
+    /// <summary>The realms in the order they boot (each after the realms it depends on).</summary>
+    public IReadOnlyList<string> BootOrder => [.. Order(_realms).Select(r => r.Realm)];
+
+    /// <summary>
     /// When the host starts: every registered capability must resolve (through the host's resolver) to a registered
-    /// saga definition, or the host does not start (<c>city.capability_unresolved</c>, naming each one).
+    /// saga definition, or the host does not start (<c>city.capability_unresolved</c>, naming each one); then the
+    /// realms start in dependency order (<c>city.realm_order_invalid</c> for a duplicate, an unknown dependency or a
+    /// cycle; <c>city.realm_start_failed</c> when one fails, after the ones started are stopped again).
     /// </summary>
     /// <param name="cancellationToken">Cancels the start.</param>
-    /// <returns>A completed task.</returns>
-    public Task StartAsync(CancellationToken cancellationToken)
+    /// <returns>The start.</returns>
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var known = definitions.Select(d => (d.Name, d.Version)).ToHashSet();
+        var known = _definitions.Select(d => (d.Name, d.Version)).ToHashSet();
         var problems = new List<string>();
-        foreach (var capability in capabilities)
+        foreach (var capability in _capabilities)
         {
-            var resolution = resolver.Resolve(capability.Name, capability.Version);
+            var resolution = _resolver.Resolve(capability.Name, capability.Version);
             if (resolution is null)
             {
                 problems.Add($"'{capability.Name}' v{capability.Version} (realm {capability.Realm}) does not resolve");
@@ -144,28 +202,185 @@ public sealed class CityManager(
             }
         }
 
-        return problems.Count == 0
-            ? Task.CompletedTask
-            : throw new SymphainyException(SmartCityErrorCodes.CapabilityUnresolved, $"The City Manager found capabilities that cannot run: {string.Join("; ", problems)}.");
+        if (problems.Count > 0)
+        {
+            throw new SymphainyException(SmartCityErrorCodes.CapabilityUnresolved, $"The City Manager found capabilities that cannot run: {string.Join("; ", problems)}.");
+        }
+
+        foreach (var realm in Order(_realms))
+        {
+            LogRealmStarting(_logger, realm.Realm);
+            try
+            {
+                await realm.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                LogRealmFailed(_logger, e, realm.Realm);
+                await StopRealmsAsync(CancellationToken.None).ConfigureAwait(false);
+                throw new SymphainyException(SmartCityErrorCodes.RealmStartFailed, $"Realm '{realm.Realm}' failed to start: {e.Message}", e);
+            }
+
+            lock (_started)
+            {
+                _started.Add(realm);
+            }
+        }
+
+        _ready = true;
     }
 
-    /// <inheritdoc/>
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>
+    /// When the host stops: drains (intake refuses, no new step starts, running steps get
+    /// <see cref="CityManagerOptions.DrainDeadline"/> to finish and record), then stops the realms in reverse boot order.
+    /// </summary>
+    /// <param name="cancellationToken">The host's shutdown timeout.</param>
+    /// <returns>The stop.</returns>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _ready = false;
+        var deadline = _options.DrainDeadline > TimeSpan.Zero ? _options.DrainDeadline : TimeSpan.Zero;
+        LogDraining(_logger, deadline);
+        try
+        {
+            var left = await _engine.DrainAsync(deadline, cancellationToken).ConfigureAwait(false);
+            if (left == 0)
+            {
+                LogDrained(_logger);
+            }
+            else
+            {
+                LogDrainDeadline(_logger, left, deadline);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            LogDrainCut(_logger); // the host's own shutdown timeout came first: the stop goes on
+        }
 
-    /// <summary>The Smart City services online on this host.</summary>
-    public IReadOnlyList<SmartCityService> Services { get; } = [.. services];
+        await StopRealmsAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StopRealmsAsync(CancellationToken cancellationToken)
+    {
+        IRealmLifecycle[] started;
+        lock (_started)
+        {
+            started = [.. _started];
+            _started.Clear();
+        }
+
+        for (var i = started.Length - 1; i >= 0; i--)
+        {
+            try
+            {
+                await started[i].StopAsync(cancellationToken).ConfigureAwait(false);
+                LogRealmStopped(_logger, started[i].Realm);
+            }
+            catch (Exception e)
+            {
+                LogRealmStopFailed(_logger, e, started[i].Realm); // the others still stop
+            }
+        }
+    }
+
+    // Realms in dependency order, stable in registration order otherwise.
+    private static List<IRealmLifecycle> Order(IRealmLifecycle[] realms)
+    {
+        var byName = new Dictionary<string, IRealmLifecycle>(StringComparer.Ordinal);
+        foreach (var realm in realms)
+        {
+            if (!byName.TryAdd(realm.Realm, realm))
+            {
+                throw new SymphainyException(SmartCityErrorCodes.RealmOrderInvalid, $"Realm '{realm.Realm}' is registered twice ({byName[realm.Realm].GetType().Name} and {realm.GetType().Name}).");
+            }
+        }
+
+        var ordered = new List<IRealmLifecycle>(realms.Length);
+        var state = new Dictionary<string, bool>(StringComparer.Ordinal); // false: being visited, true: placed
+        foreach (var realm in realms)
+        {
+            Visit(realm, []);
+        }
+
+        return ordered;
+
+        void Visit(IRealmLifecycle realm, List<string> path)
+        {
+            if (state.TryGetValue(realm.Realm, out var placed))
+            {
+                if (!placed)
+                {
+                    throw new SymphainyException(SmartCityErrorCodes.RealmOrderInvalid, $"Realms depend on each other in a cycle: {string.Join(" -> ", path.SkipWhile(p => p != realm.Realm).Append(realm.Realm))}.");
+                }
+
+                return;
+            }
+
+            state[realm.Realm] = false;
+            path.Add(realm.Realm);
+            foreach (var dependency in realm.DependsOn ?? [])
+            {
+                if (!byName.TryGetValue(dependency, out var needed))
+                {
+                    throw new SymphainyException(SmartCityErrorCodes.RealmOrderInvalid, $"Realm '{realm.Realm}' depends on realm '{dependency}', which is not registered.");
+                }
+
+                Visit(needed, path);
+            }
+
+            path.RemoveAt(path.Count - 1);
+            state[realm.Realm] = true;
+            ordered.Add(realm);
+        }
+    }
 
     /// <inheritdoc/>
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var registered = policies.Select(p => p.GetType()).ToHashSet();
+        var registered = _policies.Select(p => p.GetType()).ToHashSet();
         var missing = new[] { typeof(SecurityGuard), typeof(TrafficCop) }.Where(t => !registered.Contains(t)).Select(t => t.Name).ToList();
-        var data = new Dictionary<string, object> { ["services"] = string.Join(", ", Services.Select(s => s.Name)) };
+        string[] realms;
+        lock (_started)
+        {
+            realms = [.. _started.Select(r => r.Realm)];
+        }
+
+        var data = new Dictionary<string, object> { ["services"] = string.Join(", ", Services.Select(s => s.Name)), ["realms"] = string.Join(", ", realms) };
         if (missing.Count > 0)
         {
             return Task.FromResult(HealthCheckResult.Unhealthy($"Smart City services not registered as intake policies: {string.Join(", ", missing)}", data: data));
         }
 
-        return Task.FromResult(HealthCheckResult.Healthy($"{Services.Count} Smart City services online", data));
+        if (!_ready)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy($"Not ready: {(realms.Length == 0 && _realms.Length > 0 ? "realms not started" : "starting or stopping")} ({realms.Length} of {_realms.Length} realms started)", data: data));
+        }
+
+        return Task.FromResult(HealthCheckResult.Healthy($"{Services.Count} Smart City services online, {realms.Length} realms started", data));
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(750, Microsoft.Extensions.Logging.LogLevel.Information, "City Manager: starting realm {Realm}")]
+    private static partial void LogRealmStarting(Microsoft.Extensions.Logging.ILogger logger, string realm);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(751, Microsoft.Extensions.Logging.LogLevel.Error, "City Manager: realm {Realm} failed to start; the realms started before it are stopped and the host does not start")]
+    private static partial void LogRealmFailed(Microsoft.Extensions.Logging.ILogger logger, Exception exception, string realm);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(752, Microsoft.Extensions.Logging.LogLevel.Information, "City Manager: draining (intake refuses, no new step starts); running steps have {Deadline} to finish")]
+    private static partial void LogDraining(Microsoft.Extensions.Logging.ILogger logger, TimeSpan deadline);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(753, Microsoft.Extensions.Logging.LogLevel.Information, "City Manager: drained; every running step finished and was recorded")]
+    private static partial void LogDrained(Microsoft.Extensions.Logging.ILogger logger);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(754, Microsoft.Extensions.Logging.LogLevel.Warning, "City Manager: {Count} sagas were still in a step when the drain deadline of {Deadline} passed; their steps are cancelled and run again after restart")]
+    private static partial void LogDrainDeadline(Microsoft.Extensions.Logging.ILogger logger, int count, TimeSpan deadline);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(755, Microsoft.Extensions.Logging.LogLevel.Warning, "City Manager: the host's shutdown timeout ended the drain before its deadline; unfinished steps run again after restart")]
+    private static partial void LogDrainCut(Microsoft.Extensions.Logging.ILogger logger);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(756, Microsoft.Extensions.Logging.LogLevel.Information, "City Manager: realm {Realm} stopped")]
+    private static partial void LogRealmStopped(Microsoft.Extensions.Logging.ILogger logger, string realm);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(757, Microsoft.Extensions.Logging.LogLevel.Error, "City Manager: realm {Realm} failed to stop")]
+    private static partial void LogRealmStopFailed(Microsoft.Extensions.Logging.ILogger logger, Exception exception, string realm);
 }

@@ -42,4 +42,14 @@ public static class SmartCityErrorCodes
     public static readonly ErrorCode SagaTimedOut = new(
         "conductor.saga_timed_out", ErrorKind.Domain, isRetryable: false,
         "The saga is older than its capability's timeout (Symphainy:SmartCity:Conductor:SagaTimeouts); its next step did not start and the saga compensates and ends failed.");
+
+    /// <summary>The registered realms cannot be ordered: one is registered twice, depends on an unknown realm, or they form a cycle.</summary>
+    public static readonly ErrorCode RealmOrderInvalid = new(
+        "city.realm_order_invalid", ErrorKind.Platform, isRetryable: false,
+        "The registered realms cannot be booted in order: a realm is registered twice, depends on a realm that is not registered, or the realms depend on each other in a cycle (the message names it). The host does not start.");
+
+    /// <summary>A realm failed to start; the host does not start.</summary>
+    public static readonly ErrorCode RealmStartFailed = new(
+        "city.realm_start_failed", ErrorKind.Platform, isRetryable: false,
+        "A realm failed to start (the message names it and the inner exception says why). The realms started before it were stopped again and the host does not start.");
 }

@@ -55,6 +55,18 @@ public interface ISagaEngine
     Task WhenIdleAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Drains this host before it stops: intake refuses new intents from now on (<c>host.stopping</c>), no new step
+    /// starts, and the steps already running are given until <paramref name="deadline"/> to finish and be recorded.
+    /// A saga reaching its next step is suspended, recording nothing; a saga waiting for a timer or a signal stays as it
+    /// is; all of them resume on the next start. The host's stop follows (a step still running then is cancelled and
+    /// runs again after the restart).
+    /// </summary>
+    /// <param name="deadline">How long the running steps are given, on the engine's clock.</param>
+    /// <param name="cancellationToken">Stops waiting (the drain itself stays in force).</param>
+    /// <returns>How many sagas were still busy when the deadline passed (0 when everything drained).</returns>
+    Task<int> DrainAsync(TimeSpan deadline, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// The sagas not ended that this host knows (runs, waits for, or watches), of one tenant or of all: for operators
     /// and the platform's own governance (stuck-saga detection). Each snapshot says when this host last saw it make
     /// progress (<see cref="SagaSnapshot.LastProgressAt"/>).

@@ -231,6 +231,11 @@ public sealed class SagaContext
         while (true)
         {
             ThrowIfCancelled();
+            if (_host.IsDraining)
+            {
+                throw new SagaSuspendedException($"The host drains before it stops: step '{name}' does not start; the saga resumes after restart.");
+            }
+
             attempt++;
             _run.State = SagaState.Running;
             _run.CurrentStep = name;

@@ -150,6 +150,22 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
         _idle.Pulse();
     }
 
+    public async Task<int> DrainAsync(TimeSpan deadline, CancellationToken cancellationToken = default)
+    {
+        // Intake refuses first, then no step starts; the running ones finish and record.
+        Volatile.Write(ref _state, (int)LauncherState.Stopping);
+        _executor.BeginDrain();
+        try
+        {
+            await WhenIdleAsync(cancellationToken).WaitAsync(deadline, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        return _executor.Busy;
+    }
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         // Intake refuses from here on; running sagas stop at their next step or wait, recording nothing more.

@@ -20,6 +20,8 @@ internal interface ISagaHost
     /// </summary>
     bool IsStopping { get; }
 
+    bool IsDraining { get; }
+
     /// <summary>Appends a record of the saga; durable when it returns. Throws <see cref="SagaSuspendedException"/> when the host is going away.</summary>
     ValueTask RecordAsync(SagaRun run, WalRecordKind kind, byte[] payload);
 

@@ -37,6 +37,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     private readonly Action<object?> _execute;
     private int _inFlight;
     private int _busy;
+    private bool _draining;
 
     public SagaExecutor(
         IWriteAheadLog wal,
@@ -92,6 +93,12 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
     public CancellationToken Stopping => _stopping.Token;
 
     public bool IsStopping => _stopping.IsCancellationRequested || ServicesDisposed();
+
+    /// <summary>The host drains before it stops: no new step starts (the running ones finish and record).</summary>
+    public bool IsDraining => Volatile.Read(ref _draining);
+
+    /// <summary>Starts draining: from now on a saga reaching its next step is suspended and resumes after restart.</summary>
+    public void BeginDrain() => Volatile.Write(ref _draining, true);
 
     /// <summary>Sagas that can make progress now (not parked on a timer, a signal or a backoff).</summary>
     public int Busy => Volatile.Read(ref _busy);
@@ -153,7 +160,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
 
         foreach (var next in admitted)
         {
-            if (!_stopping.IsCancellationRequested)
+            if (!_stopping.IsCancellationRequested && !IsDraining)
             {
                 Start((SagaRun)next.Run);
             }
