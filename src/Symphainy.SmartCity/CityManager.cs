@@ -49,6 +49,7 @@ public static class SmartCitySymphainyBuilderExtensions
             services.TryAddSingleton<StuckSagaMonitor>();
             services.AddHostedService(sp => sp.GetRequiredService<StuckSagaMonitor>());
             services.TryAddEnumerable(ServiceDescriptor.Singleton<Symphainy.Agents.IAgentToolSource, Librarian>(sp => sp.GetRequiredService<Librarian>()));
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<Symphainy.Agents.IFactPolicy, Librarian>(sp => sp.GetRequiredService<Librarian>()));
             services.TryAddSingleton<SecurityGuard>();
             services.TryAddSingleton<TrafficCop>();
             // Authorization first: a caller who may not act spends no one's rate limit.
@@ -59,7 +60,7 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddSingleton(new SmartCityService("Traffic Cop", "per-tenant and per-capability rate limits with typed retry-after errors"));
             services.AddSingleton(new SmartCityService("Post Office", "tenant-filtered event subscriptions with cursors, replay and a slow-subscriber policy"));
             services.AddSingleton(new SmartCityService("Conductor", "parks steps that fail for good for operators; operator retry, abandon and cancel, recorded through intake"));
-            services.AddSingleton(new SmartCityService("Librarian", "registry of knowledge sources with provenance and tenant access; agents' tools go through it"));
+            services.AddSingleton(new SmartCityService("Librarian", "registry of knowledge sources and fact schemas with provenance and tenant access; agents' tools go through it and their facts are held to it"));
             services.AddSingleton(new SmartCityService("Data Steward", "classifies payload fields and redacts sensitive ones from every log line"));
             services.AddSingleton(new SmartCityService("Nurse", "spans and metrics of intents, sagas, steps and agents (OpenTelemetry), health of every adapter"));
             services.AddSingleton(new SmartCityService("City Manager", "registers the Smart City services and reports readiness"));
