@@ -48,6 +48,8 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddOptions<NurseOptions>().BindConfiguration("Symphainy:SmartCity:Nurse");
             services.TryAddSingleton<StuckSagaMonitor>();
             services.AddHostedService(sp => sp.GetRequiredService<StuckSagaMonitor>());
+            services.TryAddSingleton<ProjectionLagMonitor>();
+            services.AddHostedService(sp => sp.GetRequiredService<ProjectionLagMonitor>());
             services.TryAddEnumerable(ServiceDescriptor.Singleton<Symphainy.Agents.IAgentToolSource, Librarian>(sp => sp.GetRequiredService<Librarian>()));
             services.TryAddEnumerable(ServiceDescriptor.Singleton<Symphainy.Agents.IFactPolicy, Librarian>(sp => sp.GetRequiredService<Librarian>()));
             services.TryAddSingleton<SecurityGuard>();
@@ -62,7 +64,7 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddSingleton(new SmartCityService("Conductor", "parks steps that fail for good for operators; operator retry, abandon and cancel, recorded through intake"));
             services.AddSingleton(new SmartCityService("Librarian", "registry of knowledge sources and fact schemas with provenance and tenant access; agents' tools go through it and their facts are held to it"));
             services.AddSingleton(new SmartCityService("Data Steward", "classifies payload fields and redacts sensitive ones from every log line"));
-            services.AddSingleton(new SmartCityService("Nurse", "spans and metrics of intents, sagas, steps and agents (OpenTelemetry), health of every adapter"));
+            services.AddSingleton(new SmartCityService("Nurse", "spans and metrics of intents, sagas, steps, agents and projection lag (OpenTelemetry), health of every adapter"));
             services.AddSingleton(new SmartCityService("City Manager", "registers the Smart City services and reports readiness"));
             services.TryAddSingleton<CityManager>();
             services.AddHostedService(sp => sp.GetRequiredService<CityManager>());
@@ -70,6 +72,7 @@ public static class SmartCitySymphainyBuilderExtensions
                 .AddCheck<CityManager>("symphainy-city", tags: ["symphainy", "ready"])
                 .AddCheck<WriteAheadLogHealthCheck>("symphainy-wal", tags: ["symphainy", "live"])
                 .AddCheck<StuckSagaMonitor>("symphainy-sagas", tags: ["symphainy", "live"])
+                .AddCheck<ProjectionLagMonitor>("symphainy-projections", tags: ["symphainy", "live"])
                 .Add(new HealthCheckRegistration("symphainy-hot-state", sp => ProbeHealthCheck.For(sp.GetRequiredService<Symphainy.State.IHotStateStore>()), null, ["symphainy", "live"]))
                 .Add(new HealthCheckRegistration("symphainy-state-graph", sp => ProbeHealthCheck.For(sp.GetRequiredService<Symphainy.State.IStateGraph>()), null, ["symphainy", "live"]));
         }
