@@ -50,6 +50,7 @@ public abstract class AgentBase<TInput, TArtifact>
         try
         {
             var artifact = await RunCoreAsync(context).ConfigureAwait(false);
+            CheckFacts(context, artifact.Facts);
             var tags = new TagList { { "agent", Name }, { "model", artifact.Model } };
             AgentTelemetry.Duration.Record(context.Time.GetElapsedTime(started).TotalMilliseconds, tags);
             AgentTelemetry.Tokens.Add(artifact.Usage.InputTokens, new TagList { { "agent", Name }, { "model", artifact.Model }, { "direction", "input" } });
@@ -75,6 +76,42 @@ public abstract class AgentBase<TInput, TArtifact>
     /// <param name="context">What the agent is given.</param>
     /// <returns>The artifact.</returns>
     protected abstract Task<AgentArtifact<TArtifact>> RunCoreAsync(AgentContext<TInput> context);
+
+    /// <summary>
+    /// Checks facts against the context's <see cref="AgentContext{TInput}.FactPolicies"/>. <see cref="RunAsync"/> checks
+    /// every artifact's facts; an agent may check earlier, before it reasons over them.
+    /// </summary>
+    /// <param name="context">What the agent is given.</param>
+    /// <param name="facts">The facts.</param>
+    /// <exception cref="SymphainyException">A policy rejects a fact: the code of the first rejection; the message names every rejected fact.</exception>
+    protected void CheckFacts(AgentContext<TInput> context, IReadOnlyList<Fact> facts)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(facts);
+        if (context.FactPolicies.Count == 0 || facts.Count == 0)
+        {
+            return;
+        }
+
+        var rejections = new List<(Fact Fact, FactRejection Rejection)>();
+        foreach (var fact in facts)
+        {
+            foreach (var policy in context.FactPolicies)
+            {
+                if (policy.Check(context.Tenant, fact) is { } rejection)
+                {
+                    rejections.Add((fact, rejection));
+                    break;
+                }
+            }
+        }
+
+        if (rejections.Count > 0)
+        {
+            throw new SymphainyException(rejections[0].Rejection.Code,
+                $"Agent {Name}: facts rejected: {string.Join("; ", rejections.Select(r => $"{r.Fact.Id} (schema '{r.Fact.Schema}', from {r.Fact.Source}): {r.Rejection.Reason} [{r.Rejection.Code.Code}]"))}");
+        }
+    }
 
     /// <summary>Asks the model; a failure of the model is <c>agent.model_failed</c>, retryable.</summary>
     /// <param name="messages">The conversation.</param>

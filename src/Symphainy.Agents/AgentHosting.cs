@@ -84,10 +84,11 @@ public static class AgentSymphainyBuilderExtensions
 /// <param name="agent">The agent.</param>
 /// <param name="tools">The registered tool sources.</param>
 /// <param name="time">The host's clock.</param>
-public sealed class AgentInvoker<TAgent>(TAgent agent, IEnumerable<IAgentToolSource> tools, TimeProvider time)
+/// <param name="factPolicies">The registered fact policies every fact the agent relies on must pass.</param>
+public sealed class AgentInvoker<TAgent>(TAgent agent, IEnumerable<IAgentToolSource> tools, TimeProvider time, IEnumerable<IFactPolicy> factPolicies)
     where TAgent : class
 {
-    /// <summary>Runs the agent on <paramref name="input"/> for the saga.</summary>
+    /// <summary>Runs the agent on <paramref name="input"/> for the saga, its facts held to the fact policies.</summary>
     /// <typeparam name="TInput">The agent's input.</typeparam>
     /// <typeparam name="TArtifact">Its artifact.</typeparam>
     /// <param name="saga">The saga asking.</param>
@@ -97,7 +98,10 @@ public sealed class AgentInvoker<TAgent>(TAgent agent, IEnumerable<IAgentToolSou
     {
         ArgumentNullException.ThrowIfNull(saga);
         var typed = agent as AgentBase<TInput, TArtifact> ?? throw new InvalidOperationException($"{typeof(TAgent).Name} is not an AgentBase<{typeof(TInput).Name}, {typeof(TArtifact).Name}>.");
-        var context = new AgentContext<TInput>(input, saga.Tenant, saga.Session, saga.SagaId, [.. tools.SelectMany(t => t.ToolsFor(saga.Tenant, saga.Session))], time, saga.CancellationToken);
+        var context = new AgentContext<TInput>(input, saga.Tenant, saga.Session, saga.SagaId, [.. tools.SelectMany(t => t.ToolsFor(saga.Tenant, saga.Session))], time, saga.CancellationToken)
+        {
+            FactPolicies = [.. factPolicies],
+        };
         return typed.RunAsync(context);
     }
 }

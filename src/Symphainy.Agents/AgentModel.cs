@@ -22,13 +22,32 @@ public sealed record AgentContext<TInput>(
     SagaId? Saga,
     IReadOnlyList<AIFunction> Tools,
     TimeProvider Time,
-    CancellationToken CancellationToken);
+    CancellationToken CancellationToken)
+{
+    /// <summary>
+    /// The policies every fact the agent relies on must pass (the host's <see cref="IFactPolicy"/> registrations, the
+    /// Librarian's fact schemas among them); a fact one of them rejects fails the call. Read-only, like the tools.
+    /// </summary>
+    public IReadOnlyList<IFactPolicy> FactPolicies { get; init; } = [];
+}
 
-/// <summary>A fact an agent relies on, with where it came from.</summary>
+/// <summary>
+/// A fact an agent relies on, with where it came from; a typed fact also names its schema and carries its value, which
+/// the host's <see cref="IFactPolicy"/>s check (the Librarian's fact schemas).
+/// </summary>
 /// <param name="Id">The fact's id within the artifact (<c>f1</c>, <c>f2</c>, …); claims cite it.</param>
 /// <param name="Statement">What the fact says.</param>
 /// <param name="Source">Where it comes from (a document, a record, a node of the state graph).</param>
-public sealed record Fact(string Id, string Statement, string Source);
+public sealed record Fact(string Id, string Statement, string Source)
+{
+    /// <summary>The name of the schema the fact is an instance of; null for a plain statement.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Schema { get; init; }
+
+    /// <summary>The fact's value as its schema types it (a number, a date, an object with the schema's fields); null for a plain statement.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public System.Text.Json.JsonElement? Value { get; init; }
+}
 
 /// <summary>A statement of an artifact and the ids of the facts it rests on.</summary>
 /// <param name="Text">The statement.</param>

@@ -10,7 +10,8 @@ namespace Symphainy.Agents;
 /// <item><see cref="GatherAsync"/>: the model is given the context's read-only tools and calls them; their results
 /// are the sources.</item>
 /// <item><see cref="ExtractFactsAsync"/>: the sources become typed facts with source references (JSON-schema
-/// constrained output).</item>
+/// constrained output), naming the fact schemas the context's <see cref="AgentContext{TInput}.FactPolicies"/> offer;
+/// those policies check them before any reasoning rests on them.</item>
 /// <item><see cref="ReasonAsync"/>: the model answers using only those facts; every claim cites fact ids
 /// (the artifact's own JSON schema).</item>
 /// <item><see cref="Validate"/>: uncited claims and citations of unknown facts, handled by <see cref="Validation"/>.</item>
@@ -48,6 +49,7 @@ public abstract class GroundedReasoningAgentBase<TInput, TArtifact> : AgentBase<
         var run = new GroundingRun();
         var sources = await GatherAsync(context, run).ConfigureAwait(false);
         var facts = await ExtractFactsAsync(context, sources, run).ConfigureAwait(false);
+        CheckFacts(context, facts); // before any reasoning rests on them
         IReadOnlyList<string> problems = [];
         for (var attempt = 0; ; attempt++)
         {
@@ -141,15 +143,30 @@ public abstract class GroundedReasoningAgentBase<TInput, TArtifact> : AgentBase<
             material.Append("[source: ").Append(source.Source).Append("] ").AppendLine(source.Text);
         }
 
+        var instructions = new StringBuilder("Extract the facts stated in the sources below as short statements, each with the source it comes from. Add nothing the sources do not say.\n");
+        var schemas = context.FactPolicies.SelectMany(p => p.SchemasFor(context.Tenant)).ToList();
+        if (schemas.Count > 0)
+        {
+            instructions.AppendLine("When a fact is of one of these schemas, give the schema's name as its schema and its value as JSON; leave both empty otherwise:");
+            foreach (var schema in schemas)
+            {
+                instructions.Append("- ").Append(schema.Name).Append(": ").AppendLine(schema.Description);
+            }
+        }
+
         List<ChatMessage> messages =
         [
-            new(ChatRole.System, "Extract the facts stated in the sources below as short statements, each with the source it comes from. Add nothing the sources do not say.\n" + material),
+            new(ChatRole.System, instructions.Append(material).ToString()),
             new(ChatRole.User, Question(context.Input)),
         ];
         var extracted = await AskForAsync<ExtractedFacts>(messages, run, context.CancellationToken).ConfigureAwait(false);
         var known = sources.Select(s => s.Source).ToHashSet(StringComparer.Ordinal);
         return [.. (extracted.Facts ?? []).Where(f => !string.IsNullOrWhiteSpace(f.Statement) && known.Contains(f.Source))
-            .Select((f, i) => new Fact($"f{i + 1}", f.Statement.Trim(), f.Source))];
+            .Select((f, i) => new Fact($"f{i + 1}", f.Statement.Trim(), f.Source)
+            {
+                Schema = string.IsNullOrWhiteSpace(f.Schema) ? null : f.Schema.Trim(),
+                Value = f.Value is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) } value ? value : null,
+            })];
     }
 
     /// <summary>
@@ -239,7 +256,7 @@ public abstract class GroundedReasoningAgentBase<TInput, TArtifact> : AgentBase<
 
     private sealed record ExtractedFacts(IReadOnlyList<ExtractedFact>? Facts);
 
-    private sealed record ExtractedFact(string Statement, string Source);
+    private sealed record ExtractedFact(string Statement, string Source, string? Schema = null, JsonElement? Value = null);
 }
 
 /// <summary>What a grounded agent's model calls have used so far: the model's name and the tokens.</summary>

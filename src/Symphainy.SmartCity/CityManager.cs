@@ -50,7 +50,10 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddOptions<NurseOptions>().BindConfiguration("Symphainy:SmartCity:Nurse");
             services.TryAddSingleton<StuckSagaMonitor>();
             services.AddHostedService(sp => sp.GetRequiredService<StuckSagaMonitor>());
+            services.TryAddSingleton<ProjectionLagMonitor>();
+            services.AddHostedService(sp => sp.GetRequiredService<ProjectionLagMonitor>());
             services.TryAddEnumerable(ServiceDescriptor.Singleton<Symphainy.Agents.IAgentToolSource, Librarian>(sp => sp.GetRequiredService<Librarian>()));
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<Symphainy.Agents.IFactPolicy, Librarian>(sp => sp.GetRequiredService<Librarian>()));
             services.TryAddSingleton<SecurityGuard>();
             services.TryAddSingleton<TrafficCop>();
             // Authorization first: a caller who may not act spends no one's rate limit.
@@ -61,9 +64,9 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddSingleton(new SmartCityService("Traffic Cop", "per-tenant, per-session and per-capability rate limits with typed retry-after errors; per-session ordering and concurrency"));
             services.AddSingleton(new SmartCityService("Post Office", "tenant-filtered event subscriptions with cursors, replay and a slow-subscriber policy"));
             services.AddSingleton(new SmartCityService("Conductor", "fair share and priorities when running sagas are capped; saga timeouts; parks steps that fail for good for operators; operator retry, abandon and cancel, recorded through intake"));
-            services.AddSingleton(new SmartCityService("Librarian", "registry of knowledge sources with provenance and tenant access; agents' tools go through it"));
+            services.AddSingleton(new SmartCityService("Librarian", "registry of knowledge sources and fact schemas with provenance and tenant access; agents' tools go through it and their facts are held to it"));
             services.AddSingleton(new SmartCityService("Data Steward", "classifies payload fields and redacts sensitive ones from every log line"));
-            services.AddSingleton(new SmartCityService("Nurse", "spans and metrics of intents, sagas, steps and agents (OpenTelemetry), health of every adapter"));
+            services.AddSingleton(new SmartCityService("Nurse", "spans and metrics of intents, sagas, steps, agents, queue depth and projection lag (OpenTelemetry), health of every adapter"));
             services.AddSingleton(new SmartCityService("City Manager", "registers the Smart City services, verifies capabilities, boots realms in dependency order, reports readiness, drains within a deadline at stop"));
             services.AddOptions<CityManagerOptions>().BindConfiguration("Symphainy:SmartCity:City");
             services.TryAddSingleton<CityManager>();
@@ -72,6 +75,7 @@ public static class SmartCitySymphainyBuilderExtensions
                 .AddCheck<CityManager>("symphainy-city", tags: ["symphainy", "ready"])
                 .AddCheck<WriteAheadLogHealthCheck>("symphainy-wal", tags: ["symphainy", "live"])
                 .AddCheck<StuckSagaMonitor>("symphainy-sagas", tags: ["symphainy", "live"])
+                .AddCheck<ProjectionLagMonitor>("symphainy-projections", tags: ["symphainy", "live"])
                 .Add(new HealthCheckRegistration("symphainy-hot-state", sp => ProbeHealthCheck.For(sp.GetRequiredService<Symphainy.State.IHotStateStore>()), null, ["symphainy", "live"]))
                 .Add(new HealthCheckRegistration("symphainy-state-graph", sp => ProbeHealthCheck.For(sp.GetRequiredService<Symphainy.State.IStateGraph>()), null, ["symphainy", "live"]));
         }

@@ -11,12 +11,19 @@ namespace Symphainy.SmartCity;
 /// The Nurse: telemetry and health. It wires the platform's spans and metrics into OpenTelemetry
 /// (<see cref="AddSymphainyInstrumentation(TracerProviderBuilder)"/>) and checks every adapter's health: the
 /// write-ahead log (<c>symphainy-wal</c>), the hot state store (<c>symphainy-hot-state</c>) and the state graph
-/// (<c>symphainy-state-graph</c>), each by a read that touches the store.
+/// (<c>symphainy-state-graph</c>), each by a read that touches the store; projection lag is
+/// <see cref="ProjectionLagMonitor"/>, stuck sagas <see cref="StuckSagaMonitor"/>.
 /// </summary>
 public static class Nurse
 {
-    /// <summary>Every activity source and meter of the platform's planes.</summary>
-    public static readonly IReadOnlyList<string> Sources = [SymphainyDiagnostics.Name, "Symphainy.Agents", "Symphainy.SmartCity"];
+    /// <summary>The name of the Smart City's meter (stuck sagas, projection lag).</summary>
+    public const string SmartCityName = "Symphainy.SmartCity";
+
+    /// <summary>
+    /// Every activity source and meter of the platform's planes. Meters are matched by name, so the per-host meters
+    /// the Nurse creates through the host's <c>IMeterFactory</c> are included.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Sources = [SymphainyDiagnostics.Name, "Symphainy.Agents", SmartCityName];
 
     /// <summary>Adds the platform's spans (intent, saga, step, agent) to a tracer provider.</summary>
     /// <param name="tracing">The tracer provider builder.</param>
@@ -27,7 +34,10 @@ public static class Nurse
         return tracing.AddSource([.. Sources]);
     }
 
-    /// <summary>Adds the platform's metrics (intents, sagas, steps, agent calls and tokens) to a meter provider.</summary>
+    /// <summary>
+    /// Adds the platform's metrics to a meter provider: intents, sagas (ended, duration), steps, agent calls and tokens,
+    /// stuck sagas and projection lag.
+    /// </summary>
     /// <param name="metrics">The meter provider builder.</param>
     /// <returns>The same builder.</returns>
     public static MeterProviderBuilder AddSymphainyInstrumentation(this MeterProviderBuilder metrics)

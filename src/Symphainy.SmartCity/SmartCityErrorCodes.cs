@@ -52,4 +52,19 @@ public static class SmartCityErrorCodes
     public static readonly ErrorCode RealmStartFailed = new(
         "city.realm_start_failed", ErrorKind.Platform, isRetryable: false,
         "A realm failed to start (the message names it and the inner exception says why). The realms started before it were stopped again and the host does not start.");
+
+    /// <summary>A fact names a fact schema the Librarian does not know for the tenant.</summary>
+    public static readonly ErrorCode UnknownFactSchema = new(
+        "librarian.unknown_fact_schema", ErrorKind.Agent, isRetryable: true,
+        "A fact the agent extracted names a schema the Librarian does not know for the tenant (the message names the fact and the schema). Retryable: a model may name a registered schema next time; register it with AddFactSchema if it should exist.");
+
+    /// <summary>A fact's value is missing or not of the kind its schema says (or lacks a required field).</summary>
+    public static readonly ErrorCode InvalidFactValue = new(
+        "librarian.invalid_fact_value", ErrorKind.Agent, isRetryable: true,
+        "A fact's value is missing or not of the kind its schema says (text, number, whole number, boolean, date, a record: an object with the schema's required fields); the message names the fact and what was expected. Retryable: a model may do better next time.");
+
+    /// <summary>A fact comes from a source its schema does not accept.</summary>
+    public static readonly ErrorCode FactSourceNotAllowed = new(
+        "librarian.fact_source_not_allowed", ErrorKind.Agent, isRetryable: false,
+        "A fact of a schema comes from a source the schema does not accept (FactSchema.Sources, FactSchema.Provenances), or from a knowledge source the tenant may not read. The message names the fact, its source and the sources allowed; the same material gives the same answer, so it is not retried.");
 }

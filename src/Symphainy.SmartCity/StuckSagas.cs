@@ -15,6 +15,12 @@ public sealed class NurseOptions
 
     /// <summary>How often the Nurse looks. Default every 30 seconds.</summary>
     public TimeSpan CheckEvery { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many log records a projection may trail the log by before health check <c>symphainy-projections</c> turns
+    /// degraded. Default 10,000.
+    /// </summary>
+    public long ProjectionLagDegradedAfter { get; set; } = 10_000;
 }
 
 /// <summary>
@@ -26,7 +32,7 @@ public sealed class NurseOptions
 /// </summary>
 public sealed partial class StuckSagaMonitor : BackgroundService, IHealthCheck
 {
-    private static readonly Meter Meter = new("Symphainy.SmartCity");
+    private static readonly Meter Meter = new(Nurse.SmartCityName);
     private readonly ISagaEngine _engine;
     private readonly TimeProvider _time;
     private readonly NurseOptions _options;

@@ -70,7 +70,7 @@ public sealed class TrafficCopTests
         manager.Services.Select(s => s.Name).Should().Equal("Security Guard", "Traffic Cop", "Post Office", "Conductor", "Librarian", "Data Steward", "Nurse", "City Manager");
         var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
         report.Entries["symphainy-city"].Status.Should().Be(HealthStatus.Healthy);
-        report.Entries["symphainy-city"].Description.Should().Be("8 Smart City services online");
+        report.Entries["symphainy-city"].Description.Should().Be("8 Smart City services online, 0 realms started");
     }
 }
 

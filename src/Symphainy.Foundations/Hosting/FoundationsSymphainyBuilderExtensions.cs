@@ -39,6 +39,7 @@ public static class FoundationsSymphainyBuilderExtensions
             sp.GetRequiredService<IOptions<SymphainyOptions>>().Value, sp.GetService<IHostEnvironment>(), "blobs")));
         services.TryAddSingleton<StateGraphProjector>();
         services.AddSingleton<IWalRetentionHold>(sp => sp.GetRequiredService<StateGraphProjector>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProjectionProgress, StateGraphProjector>(sp => sp.GetRequiredService<StateGraphProjector>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ProjectorHost>());
         return builder;
     }

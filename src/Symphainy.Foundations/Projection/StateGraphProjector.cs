@@ -17,7 +17,7 @@ namespace Symphainy.Projection;
 /// succeeds; meanwhile the records stay in the log (<see cref="RetainFrom"/>). Stopping or disposing never fails
 /// because of the graph: what could not be written is logged and projected on the next start, from the checkpoint.
 /// </remarks>
-public sealed partial class StateGraphProjector : IHostedService, IWalRetentionHold, IAsyncDisposable
+public sealed partial class StateGraphProjector : IHostedService, IWalRetentionHold, IProjectionProgress, IAsyncDisposable
 {
     /// <summary>The checkpoint name of this projection.</summary>
     public const string Name = "wal-to-graph";
@@ -63,6 +63,9 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
 
     /// <summary>The last log position written to the graph.</summary>
     public long ProjectedPosition => Interlocked.Read(ref _projected);
+
+    /// <inheritdoc/>
+    string IProjectionProgress.ProjectionName => Name;
 
     /// <summary>Retention keeps every record the projector has not written to the graph yet.</summary>
     public long RetainFrom => ProjectedPosition + 1;

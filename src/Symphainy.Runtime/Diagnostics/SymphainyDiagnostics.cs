@@ -32,6 +32,12 @@ public static class SymphainyDiagnostics
     /// <summary>Sagas ended (tags: definition, state).</summary>
     public static readonly Counter<long> SagasEnded = Meter.CreateCounter<long>("symphainy.sagas.ended", "{saga}", "Sagas ended");
 
+    /// <summary>
+    /// How long sagas took from the acceptance of their intent to their end, in seconds (tags: type, the intent type;
+    /// outcome, the end state). A saga resumed after a restart counts from its original acceptance.
+    /// </summary>
+    public static readonly Histogram<double> SagaDuration = Meter.CreateHistogram<double>("symphainy.saga.duration", "s", "Time from an intent's acceptance to its saga's end");
+
     /// <summary>Steps recorded (tags: kind).</summary>
     public static readonly Counter<long> StepsCompleted = Meter.CreateCounter<long>("symphainy.steps.completed", "{step}", "Steps whose result was recorded");
 

@@ -57,7 +57,7 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
     public Task Ready => _ready.Task;
 
     public void Launch(SagaId saga, TenantId tenant, SessionId? session, IntentId intent, string intentType, SagaDefinition definition, ReadOnlyMemory<byte> input, long position, object? boundInput, IReadOnlyDictionary<string, string>? metadata) =>
-        _executor.Accept(new SagaRun(saga, tenant, session, intent, definition, input, position) { BoundInput = boundInput, IntentType = intentType, Metadata = metadata });
+        _executor.Accept(new SagaRun(saga, tenant, session, intent, definition, input, position) { BoundInput = boundInput, IntentType = intentType, Metadata = metadata, AcceptedAt = _executor.Time.GetUtcNow() });
 
     public IReadOnlyList<SagaSnapshot> ListActive(TenantId? tenant = null) => _store.Active(tenant);
 

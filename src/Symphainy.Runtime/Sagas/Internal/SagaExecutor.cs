@@ -882,6 +882,14 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         {
             Diagnostics.SymphainyDiagnostics.SagasEnded.Add(1, new KeyValuePair<string, object?>("definition", run.Definition.Name), new KeyValuePair<string, object?>("state", state.ToString()));
         }
+
+        if (Diagnostics.SymphainyDiagnostics.SagaDuration.Enabled && run.AcceptedAt != default)
+        {
+            Diagnostics.SymphainyDiagnostics.SagaDuration.Record(
+                Math.Max(0, (Time.GetUtcNow() - run.AcceptedAt).TotalSeconds),
+                new KeyValuePair<string, object?>("type", run.IntentType), new KeyValuePair<string, object?>("outcome", state.ToString()));
+        }
+
         if (shared)
         {
             _ownership!.Forget(run); // given back with the record

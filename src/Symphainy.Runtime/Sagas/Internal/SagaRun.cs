@@ -120,15 +120,18 @@ internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>
 
     public SagaSnapshot Snapshot() => new(Id, Tenant, Intent, Definition.Name, Definition.Version, State, CompletedSteps, CurrentStep, Output, Error) { LastProgressAt = LastProgress == default ? null : LastProgress };
 
+    /// <summary>When its intent was accepted (the intent record's time; the engine's clock for a saga launched at intake).</summary>
+    public DateTimeOffset AcceptedAt { get; init; }
+
     /// <summary>When this host last saw the saga make progress (scheduled here, or recorded anything).</summary>
     public DateTimeOffset LastProgress { get; set; }
 
     /// <summary>The run of the saga an intent record starts.</summary>
     public static SagaRun FromIntent(WalRecord intent, IntentReceivedPayload received, SagaDefinition definition) =>
-        new(intent.Saga!.Value, intent.Tenant, intent.Session, intent.Intent!.Value, definition, received.Input, intent.Position) { IntentType = received.IntentType, Metadata = received.Metadata };
+        new(intent.Saga!.Value, intent.Tenant, intent.Session, intent.Intent!.Value, definition, received.Input, intent.Position) { IntentType = received.IntentType, Metadata = received.Metadata, AcceptedAt = intent.Timestamp };
 
     /// <summary>A run of the same saga with none of its history applied (to be rebuilt from the log), keeping its work item.</summary>
-    public SagaRun Afresh() => new(Id, Tenant, Session, Intent, Definition, Input, FirstPosition) { Work = Work, IntentType = IntentType, Metadata = Metadata };
+    public SagaRun Afresh() => new(Id, Tenant, Session, Intent, Definition, Input, FirstPosition) { Work = Work, IntentType = IntentType, Metadata = Metadata, AcceptedAt = AcceptedAt };
 
     /// <summary>Whether a record is a completed step of the kind <see cref="CompletedSteps"/> counts (a step or an agent's output).</summary>
     public static bool IsCompletedStep(WalRecord record) =>
