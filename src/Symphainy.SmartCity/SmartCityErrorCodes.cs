@@ -42,4 +42,14 @@ public static class SmartCityErrorCodes
     public static readonly ErrorCode SagaTimedOut = new(
         "conductor.saga_timed_out", ErrorKind.Domain, isRetryable: false,
         "The saga is older than its capability's timeout (Symphainy:SmartCity:Conductor:SagaTimeouts); its next step did not start and the saga compensates and ends failed.");
+
+    /// <summary>A malformed erasure request.</summary>
+    public static readonly ErrorCode ErasureInvalid = new(
+        "data.erasure_invalid", ErrorKind.Domain, isRetryable: false,
+        "The erasure request is malformed: it names no tenant (default TenantId), both a session and executions, more than 1,000 executions, or its payload is not an erasure request. Nothing was recorded.");
+
+    /// <summary>An erasure request for a session the tenant does not have.</summary>
+    public static readonly ErrorCode ErasureUnknownSession = new(
+        "data.erasure_unknown_session", ErrorKind.Domain, isRetryable: false,
+        "The tenant has no such session to erase: it is unknown to this host's sessions and state graph, or it is another tenant's. Nothing was recorded.");
 }
