@@ -50,7 +50,7 @@ public sealed record RetentionSweepResult(int Tenants, int Expired, int Erased, 
 /// Tenancy means nothing lists tenants: the sweep covers the tenants named under
 /// <see cref="DataRetentionOptions.Tenants"/> and those of the Security Guard's API keys.
 /// </summary>
-public sealed partial class RetentionSweep : BackgroundService
+public sealed partial class RetentionSweep : IHostedService, IDisposable
 {
     /// <summary>The id of the principal the sweep's erasure requests are submitted under.</summary>
     public const string PrincipalId = "data-steward.retention";
@@ -64,6 +64,9 @@ public sealed partial class RetentionSweep : BackgroundService
     private readonly IOptionsMonitor<SecurityGuardOptions> _security;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _loop = Task.CompletedTask;
+    private int _disposed;
     private TaskCompletionSource<RetentionSweepResult> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates the sweep.</summary>
@@ -139,23 +142,55 @@ public sealed partial class RetentionSweep : BackgroundService
         }
     }
 
-    /// <inheritdoc/>
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Schedules the first sweep (its timer exists when this returns), when any retention is set.</summary>
+    /// <param name="cancellationToken">Not used: nothing here waits.</param>
+    /// <returns>A completed task.</returns>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!_options.CurrentValue.Retention.IsSet)
+        if (_options.CurrentValue.Retention.IsSet)
+        {
+            _loop = LoopAsync(_stopping.Token);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stops the schedule; erasures already requested are recorded and complete after the next start if need be.</summary>
+    /// <param name="cancellationToken">Stops waiting for the sweep in progress.</param>
+    /// <returns>Completes when the schedule has ended.</returns>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
         {
             return;
         }
 
-        while (!stoppingToken.IsCancellationRequested)
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _stopping.Cancel();
+            _stopping.Dispose();
+            _gate.Dispose();
+        }
+    }
+
+    private async Task LoopAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
         {
             try
             {
                 var every = _options.CurrentValue.Retention.SweepEvery;
-                await Task.Delay(every > TimeSpan.Zero ? every : TimeSpan.FromHours(1), _time, stoppingToken).ConfigureAwait(false);
-                await SweepAsync(stoppingToken).ConfigureAwait(false);
+                await Task.Delay(every > TimeSpan.Zero ? every : TimeSpan.FromHours(1), _time, stopping).ConfigureAwait(false);
+                await SweepAsync(stopping).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
                 return;
             }
@@ -166,13 +201,6 @@ public sealed partial class RetentionSweep : BackgroundService
             }
 #pragma warning restore CA1031
         }
-    }
-
-    /// <inheritdoc/>
-    public override void Dispose()
-    {
-        base.Dispose();
-        _gate.Dispose();
     }
 
     private List<TenantId> Tenants(DataRetentionOptions options)
