@@ -211,7 +211,7 @@ public sealed class DataErasureTests : IDisposable
                 accepted = await first.Services.GetRequiredService<DataErasure>().RequestAsync(_tenant);
             }
 
-            await gate.Entered.WaitAsync(Bound);
+            (await gate.Entered.WaitAsync(Bound)).Should().BeTrue("the erasure's step reached the delete");
         } // the host stops while the erasure's step is deleting: the step records nothing
 
         using (var file = new SqliteStateGraph(Path.Combine(_directory, "state-graph.db")))
