@@ -205,6 +205,44 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
     }
 
     /// <inheritdoc/>
+    public async ValueTask<int> DeleteNodesAsync(TenantId tenant, IReadOnlyCollection<string> nodeIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(nodeIds);
+        StateGraphValidation.ValidateDelete(tenant, nodeIds);
+
+        var ids = nodeIds.Distinct(StringComparer.Ordinal).ToArray();
+        return await RunAsync(
+            () => InTransaction(transaction =>
+            {
+                var deleted = 0;
+                foreach (var chunk in ids.Chunk(300))
+                {
+                    var names = string.Join(", ", chunk.Select((_, i) => $"$n{i}"));
+                    deleted += Delete($"DELETE FROM nodes WHERE tenant = $tenant AND id IN ({names})", tenant, chunk, transaction);
+                    Delete($"DELETE FROM edges WHERE tenant = $tenant AND source IN ({names})", tenant, chunk, transaction);
+                    Delete($"DELETE FROM edges WHERE tenant = $tenant AND target IN ({names})", tenant, chunk, transaction);
+                }
+
+                return deleted;
+            }),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<int> DeleteTenantAsync(TenantId tenant, CancellationToken cancellationToken = default)
+    {
+        StateGraphValidation.ValidateDelete(tenant, null);
+        return await RunAsync(
+            () => InTransaction(transaction =>
+            {
+                var deleted = Delete("DELETE FROM nodes WHERE tenant = $tenant", tenant, [], transaction);
+                Delete("DELETE FROM edges WHERE tenant = $tenant", tenant, [], transaction);
+                return deleted;
+            }),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
     public ValueTask<long> GetCheckpointAsync(string projection, CancellationToken cancellationToken = default) =>
         RunAsync(
             () =>
@@ -420,6 +458,26 @@ public sealed class SqliteStateGraph : IStateGraph, IProjectionCheckpoints, IDis
         }
 
         SchemaVersion = Migrations.Length;
+    }
+
+    private T InTransaction<T>(Func<SqliteTransaction, T> work)
+    {
+        using var transaction = _connection.BeginTransaction();
+        var result = work(transaction);
+        transaction.Commit();
+        return result;
+    }
+
+    private int Delete(string sql, TenantId tenant, string[] ids, SqliteTransaction transaction)
+    {
+        using var command = Command(sql, transaction);
+        command.Parameters.AddWithValue("$tenant", Key(tenant));
+        for (var i = 0; i < ids.Length; i++)
+        {
+            command.Parameters.AddWithValue($"$n{i}", ids[i]);
+        }
+
+        return command.ExecuteNonQuery();
     }
 
     private void Execute(string sql)

@@ -60,12 +60,13 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddSingleton<IIntakePolicy>(sp => sp.GetRequiredService<SecurityGuard>());
             services.AddSingleton<IIntakePolicy>(sp => sp.GetRequiredService<TrafficCop>());
             services.AddSingleton<Symphainy.Sagas.IStepPolicy>(sp => sp.GetRequiredService<SecurityGuard>());
+            AddErasure(builder);
             services.AddSingleton(new SmartCityService("Security Guard", "authenticates callers and authorizes every intent for its tenant and roles; audits denials"));
             services.AddSingleton(new SmartCityService("Traffic Cop", "per-tenant, per-session and per-capability rate limits with typed retry-after errors; per-session ordering and concurrency"));
             services.AddSingleton(new SmartCityService("Post Office", "tenant-filtered event subscriptions with cursors, replay and a slow-subscriber policy"));
             services.AddSingleton(new SmartCityService("Conductor", "fair share and priorities when running sagas are capped; saga timeouts; parks steps that fail for good for operators; operator retry, abandon and cancel, recorded through intake"));
             services.AddSingleton(new SmartCityService("Librarian", "registry of knowledge sources and fact schemas with provenance and tenant access; agents' tools go through it and their facts are held to it"));
-            services.AddSingleton(new SmartCityService("Data Steward", "classifies payload fields and redacts sensitive ones from every log line"));
+            services.AddSingleton(new SmartCityService("Data Steward", "classifies payload fields, redacts sensitive ones from every log line, erases a tenant's or a session's data on request and ended executions past their retention"));
             services.AddSingleton(new SmartCityService("Nurse", "spans and metrics of intents, sagas, steps, agents, queue depth and projection lag (OpenTelemetry), health of every adapter"));
             services.AddSingleton(new SmartCityService("City Manager", "registers the Smart City services, verifies capabilities, boots realms in dependency order, reports readiness, drains within a deadline at stop"));
             services.AddOptions<CityManagerOptions>().BindConfiguration("Symphainy:SmartCity:City");
@@ -91,6 +92,26 @@ public static class SmartCitySymphainyBuilderExtensions
         }
 
         return builder;
+    }
+
+    // Erasure requests are a capability of their own, run as sagas; the Security Guard authorizes them like any other
+    // intent (with the erasure role), then the request policy checks them, before anything is recorded.
+    private static void AddErasure(ISymphainyBuilder builder)
+    {
+        var services = builder.Services;
+        builder.AddCapability<ErasureOrchestrator>(DataErasure.IntentType, "smartcity", "erases a tenant's, a session's or named executions' data from the stores derived from the log", idempotent: true);
+        services.AddOptions<SecurityGuardOptions>().PostConfigure<IOptions<DataStewardOptions>>((security, data) =>
+        {
+            if (data.Value.ErasureRole is { Length: > 0 } role && !security.CapabilityRoles.ContainsKey(DataErasure.IntentType))
+            {
+                security.CapabilityRoles[DataErasure.IntentType] = [role];
+            }
+        });
+        services.TryAddSingleton<DataErasure>();
+        services.TryAddSingleton<ErasureRequestPolicy>();
+        services.AddSingleton<IIntakePolicy>(sp => sp.GetRequiredService<ErasureRequestPolicy>());
+        services.TryAddSingleton<RetentionSweep>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionSweep>());
     }
 
     // Every logger the host creates goes through the Data Steward: the host's logger factory is wrapped, whichever

@@ -23,6 +23,16 @@ public sealed class DataStewardOptions
     /// <c>email</c>, <c>password</c>, … Default: none.
     /// </summary>
     public IList<string> SensitiveFields { get; } = [];
+
+    /// <summary>
+    /// The role a principal needs to submit an erasure request (<see cref="DataErasure"/>), added to the Security Guard's
+    /// <see cref="SecurityGuardOptions.CapabilityRoles"/> for <see cref="DataErasure.IntentType"/> unless those name roles
+    /// for it already. Empty: any principal of the tenant may. Default <c>data-erasure</c>.
+    /// </summary>
+    public string ErasureRole { get; set; } = "data-erasure";
+
+    /// <summary>How long ended executions' data is kept in the state graph (<see cref="RetentionSweep"/>).</summary>
+    public DataRetentionOptions Retention { get; } = new();
 }
 
 /// <summary>

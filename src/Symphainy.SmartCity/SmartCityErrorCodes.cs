@@ -67,4 +67,14 @@ public static class SmartCityErrorCodes
     public static readonly ErrorCode FactSourceNotAllowed = new(
         "librarian.fact_source_not_allowed", ErrorKind.Agent, isRetryable: false,
         "A fact of a schema comes from a source the schema does not accept (FactSchema.Sources, FactSchema.Provenances), or from a knowledge source the tenant may not read. The message names the fact, its source and the sources allowed; the same material gives the same answer, so it is not retried.");
+
+    /// <summary>A malformed erasure request.</summary>
+    public static readonly ErrorCode ErasureInvalid = new(
+        "data.erasure_invalid", ErrorKind.Domain, isRetryable: false,
+        "The erasure request is malformed: it names no tenant (default TenantId), both a session and executions, more than 1,000 executions, or its payload is not an erasure request. Nothing was recorded.");
+
+    /// <summary>An erasure request for a session the tenant does not have.</summary>
+    public static readonly ErrorCode ErasureUnknownSession = new(
+        "data.erasure_unknown_session", ErrorKind.Domain, isRetryable: false,
+        "The tenant has no such session to erase: it is unknown to this host's sessions and state graph, or it is another tenant's. Nothing was recorded.");
 }

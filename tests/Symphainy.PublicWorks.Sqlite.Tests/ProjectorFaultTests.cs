@@ -172,6 +172,12 @@ public sealed class ProjectorFaultTests : IDisposable
         public ValueTask<IReadOnlyList<LineageStep>> GetLineageAsync(TenantId tenant, string nodeId, int maxDepth = 32, CancellationToken cancellationToken = default) =>
             _inner.GetLineageAsync(tenant, nodeId, maxDepth, cancellationToken);
 
+        public ValueTask<int> DeleteNodesAsync(TenantId tenant, IReadOnlyCollection<string> nodeIds, CancellationToken cancellationToken = default) =>
+            _inner.DeleteNodesAsync(tenant, nodeIds, cancellationToken);
+
+        public ValueTask<int> DeleteTenantAsync(TenantId tenant, CancellationToken cancellationToken = default) =>
+            _inner.DeleteTenantAsync(tenant, cancellationToken);
+
         private void ThrowIfFaulty()
         {
             if (_fault is { } fault)

@@ -197,6 +197,11 @@ public sealed class NurseTests : IDisposable
         public ValueTask<IReadOnlyList<GraphEdge>> GetEdgesAsync(TenantId tenant, string nodeId, EdgeDirection direction, CancellationToken cancellationToken = default) =>
             _inner.GetEdgesAsync(tenant, nodeId, direction, cancellationToken);
 
+        public ValueTask<int> DeleteNodesAsync(TenantId tenant, IReadOnlyCollection<string> nodeIds, CancellationToken cancellationToken = default) =>
+            _inner.DeleteNodesAsync(tenant, nodeIds, cancellationToken);
+
+        public ValueTask<int> DeleteTenantAsync(TenantId tenant, CancellationToken cancellationToken = default) => _inner.DeleteTenantAsync(tenant, cancellationToken);
+
         public ValueTask<IReadOnlyList<LineageStep>> GetLineageAsync(TenantId tenant, string nodeId, int maxDepth = 32, CancellationToken cancellationToken = default) =>
             _inner.GetLineageAsync(tenant, nodeId, maxDepth, cancellationToken);
     }

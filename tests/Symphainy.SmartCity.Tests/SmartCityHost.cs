@@ -23,7 +23,7 @@ public sealed class SmartCityHost : IAsyncDisposable
 
     public IIntentIntake Intake => Services.GetRequiredService<IIntentIntake>();
 
-    public static async Task<SmartCityHost> StartAsync(Dictionary<string, string?>? settings = null, Action<SecurityGuardOptions>? security = null, Action<TrafficCopOptions>? traffic = null, string? dataDirectory = null, Action<IServiceCollection>? services = null)
+    public static async Task<SmartCityHost> StartAsync(Dictionary<string, string?>? settings = null, Action<SecurityGuardOptions>? security = null, Action<TrafficCopOptions>? traffic = null, string? dataDirectory = null, Action<IServiceCollection>? services = null, Action<ISymphainyBuilder>? symphainy = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = dataDirectory ?? AppContext.BaseDirectory });
         var configuration = new Dictionary<string, string?>(settings ?? []);
@@ -40,7 +40,8 @@ public sealed class SmartCityHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         var logs = new ConcurrentQueue<string>();
         builder.Logging.AddProvider(new Capture(logs));
-        new SymphainyBuilder(builder.Services)
+        var planes = new SymphainyBuilder(builder.Services);
+        planes
             .AddRuntime()
             .AddCapability<Echo>("orders.place", "orders", "places an order")
             .AddCapability<Echo>("orders.refund", "orders", "refunds an order")
@@ -49,6 +50,7 @@ public sealed class SmartCityHost : IAsyncDisposable
             .AddCapability<Settling>("orders.settle", "orders", "settles with a gateway that fails at first")
             .AddCapability<TwoPhase>("orders.two_phase", "orders", "waits at a gate between two steps")
             .AddSmartCity(security, traffic);
+        symphainy?.Invoke(planes);
         services?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync();

@@ -94,6 +94,9 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
         var checkpoint = _graph is IProjectionCheckpoints checkpoints ? await checkpoints.GetCheckpointAsync(Name, cancellationToken).ConfigureAwait(false) : 0;
         var from = Math.Max(checkpoint + 1, _wal.FirstPosition);
         Interlocked.Exchange(ref _projected, from - 1);
+
+        // A saga resumed before this start may already wait for a position the checkpoint covers.
+        ReleaseWaiters(from - 1);
         LogStarting(_logger, from, checkpoint == 0 ? "from the start of the log" : "from its checkpoint");
         _loop = ProjectAsync(from, _stopping.Token);
     }
@@ -278,6 +281,11 @@ public sealed partial class StateGraphProjector : IHostedService, IWalRetentionH
         }
 
         Interlocked.Exchange(ref _projected, position);
+        ReleaseWaiters(position);
+    }
+
+    private void ReleaseWaiters(long position)
+    {
         lock (_gate)
         {
             for (var i = _waiters.Count - 1; i >= 0; i--)

@@ -74,4 +74,13 @@ public interface ISagaEngine
     /// <param name="tenant">One tenant's; null for every tenant's.</param>
     /// <returns>Their snapshots, in no particular order.</returns>
     IReadOnlyList<SagaSnapshot> ListActive(TenantId? tenant = null);
+
+    /// <summary>
+    /// Forgets an ended saga this host keeps in memory for queries (<see cref="SagaOptions.EndedSagasKept"/>), its output
+    /// bytes overwritten: for erasure. A saga not ended is not forgotten. The log and the state graph are not touched.
+    /// </summary>
+    /// <param name="tenant">The tenant.</param>
+    /// <param name="saga">The saga id.</param>
+    /// <returns>Whether this host kept the ended saga and forgot it now.</returns>
+    bool ForgetEnded(TenantId tenant, SagaId saga);
 }

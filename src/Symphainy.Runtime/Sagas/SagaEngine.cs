@@ -61,6 +61,8 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
 
     public IReadOnlyList<SagaSnapshot> ListActive(TenantId? tenant = null) => _store.Active(tenant);
 
+    public bool ForgetEnded(TenantId tenant, SagaId saga) => _store.ForgetEnded(tenant, saga);
+
     public ValueTask<SagaSnapshot?> GetAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken = default) =>
         _store.Find(tenant, saga) is { } known ? ValueTask.FromResult<SagaSnapshot?>(known) : FromGraphAsync(tenant, saga, cancellationToken);
 

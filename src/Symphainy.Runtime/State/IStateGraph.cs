@@ -45,4 +45,21 @@ public interface IStateGraph
     /// <param name="maxDepth">How far back to go, 1 to 100.</param>
     /// <param name="cancellationToken">Cancels the query.</param>
     ValueTask<IReadOnlyList<LineageStep>> GetLineageAsync(TenantId tenant, string nodeId, int maxDepth = 32, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes nodes of one tenant and every edge at them (incoming or outgoing, whether or not the node at the other
+    /// end exists), as one unit. Ids the tenant has no node for are not an error: edges at them are still deleted, so
+    /// deleting the same ids again deletes nothing more. Another tenant's nodes with the same ids are untouched.
+    /// </summary>
+    /// <param name="tenant">The tenant.</param>
+    /// <param name="nodeIds">The node ids (each 1 to 512 characters).</param>
+    /// <param name="cancellationToken">Cancels the delete.</param>
+    /// <returns>How many nodes were deleted.</returns>
+    ValueTask<int> DeleteNodesAsync(TenantId tenant, IReadOnlyCollection<string> nodeIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes every node and edge of one tenant, as one unit; other tenants are untouched.</summary>
+    /// <param name="tenant">The tenant.</param>
+    /// <param name="cancellationToken">Cancels the delete.</param>
+    /// <returns>How many nodes were deleted.</returns>
+    ValueTask<int> DeleteTenantAsync(TenantId tenant, CancellationToken cancellationToken = default);
 }

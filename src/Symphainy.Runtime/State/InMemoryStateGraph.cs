@@ -115,6 +115,77 @@ public sealed class InMemoryStateGraph : IStateGraph
         }
     }
 
+    /// <inheritdoc/>
+    public ValueTask<int> DeleteNodesAsync(TenantId tenant, IReadOnlyCollection<string> nodeIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(nodeIds);
+        StateGraphValidation.ValidateDelete(tenant, nodeIds);
+
+        lock (_gate)
+        {
+            var deleted = 0;
+            foreach (var id in nodeIds)
+            {
+                deleted += _nodes.Remove((tenant, id)) ? 1 : 0;
+                RemoveEdgesAt(tenant, id);
+            }
+
+            return ValueTask.FromResult(deleted);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<int> DeleteTenantAsync(TenantId tenant, CancellationToken cancellationToken = default)
+    {
+        StateGraphValidation.ValidateDelete(tenant, null);
+        lock (_gate)
+        {
+            var deleted = 0;
+            foreach (var key in _nodes.Keys.Where(k => k.Item1 == tenant).ToArray())
+            {
+                deleted += _nodes.Remove(key) ? 1 : 0;
+            }
+
+            foreach (var index in new[] { _incoming, _outgoing })
+            {
+                foreach (var key in index.Keys.Where(k => k.Item1 == tenant).ToArray())
+                {
+                    index.Remove(key);
+                }
+            }
+
+            return ValueTask.FromResult(deleted);
+        }
+    }
+
+    /// <summary>Removes every edge at a node from both indexes.</summary>
+    private void RemoveEdgesAt(TenantId tenant, string id)
+    {
+        if (_outgoing.Remove((tenant, id), out var outgoing))
+        {
+            foreach (var edge in outgoing)
+            {
+                Remove(_incoming, (tenant, edge.To), edge);
+            }
+        }
+
+        if (_incoming.Remove((tenant, id), out var incoming))
+        {
+            foreach (var edge in incoming)
+            {
+                Remove(_outgoing, (tenant, edge.From), edge);
+            }
+        }
+    }
+
+    private static void Remove(Dictionary<(TenantId, string), HashSet<GraphEdge>> index, (TenantId, string) key, GraphEdge edge)
+    {
+        if (index.TryGetValue(key, out var set) && set.Remove(edge) && set.Count == 0)
+        {
+            index.Remove(key);
+        }
+    }
+
     private static void Add(Dictionary<(TenantId, string), HashSet<GraphEdge>> index, (TenantId, string) key, GraphEdge edge)
     {
         if (!index.TryGetValue(key, out var set))

@@ -53,6 +53,18 @@ public static class StateGraphValidation
         }
     }
 
+    /// <summary>Checks the arguments of a delete: a tenant, and node ids (when given) that are valid ids.</summary>
+    /// <param name="tenant">The tenant.</param>
+    /// <param name="nodeIds">The node ids, or null for a whole tenant.</param>
+    public static void ValidateDelete(TenantId tenant, IReadOnlyCollection<string>? nodeIds)
+    {
+        RequireTenant(tenant);
+        foreach (var id in nodeIds ?? [])
+        {
+            StateKeys.Validate(id, "node id");
+        }
+    }
+
     private static void RequireTenant(TenantId tenant)
     {
         if (tenant.Value == Guid.Empty)

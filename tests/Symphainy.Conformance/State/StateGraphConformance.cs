@@ -158,6 +158,74 @@ public abstract class StateGraphConformance
         (await badDepth.Should().ThrowAsync<SymphainyException>()).Which.Code.Should().Be("state.invalid_argument");
     }
 
+    [Fact]
+    public async Task Deleting_nodes_removes_them_and_every_edge_at_them_and_nothing_of_another_tenant()
+    {
+        var graph = await CreateGraphAsync(Time);
+        var tenant = NewTenant();
+        var other = NewTenant();
+        foreach (var t in new[] { tenant, other })
+        {
+            await graph.UpsertAsync(new GraphBatch(
+                [Node(t, "ses_1", GraphNodeKind.Session), Node(t, "int_1", GraphNodeKind.Intent), Node(t, "sag_1", GraphNodeKind.Saga), Node(t, "sag_1/step/0", GraphNodeKind.Step), Node(t, "keep", GraphNodeKind.Fact)],
+                [new GraphEdge(t, "ses_1", "int_1", "submitted"), new GraphEdge(t, "int_1", "sag_1", "started"), new GraphEdge(t, "sag_1", "sag_1/step/0", "ran"), new GraphEdge(t, "keep", "int_1", "led_to"), new GraphEdge(t, "sag_1", "never_written", "produced")]));
+        }
+
+        (await graph.DeleteNodesAsync(tenant, ["int_1", "sag_1", "sag_1/step/0", "not_there"])).Should().Be(3);
+
+        (await graph.GetNodeAsync(tenant, "int_1")).Should().BeNull();
+        (await graph.GetNodeAsync(tenant, "sag_1")).Should().BeNull();
+        (await graph.QueryNodesAsync(tenant, GraphNodeKind.Step, 10)).Should().BeEmpty();
+        (await graph.GetNodeAsync(tenant, "ses_1")).Should().NotBeNull("only the named nodes go");
+        (await graph.GetNodeAsync(tenant, "keep")).Should().NotBeNull();
+        (await graph.GetEdgesAsync(tenant, "ses_1", EdgeDirection.Both)).Should().BeEmpty("the edge into a deleted node goes with it");
+        (await graph.GetEdgesAsync(tenant, "keep", EdgeDirection.Both)).Should().BeEmpty();
+        (await graph.GetEdgesAsync(tenant, "never_written", EdgeDirection.Both)).Should().BeEmpty("an edge from a deleted node goes, whether or not its other end exists");
+        (await graph.GetLineageAsync(tenant, "sag_1/step/0")).Should().BeEmpty();
+
+        (await graph.QueryNodesAsync(other, GraphNodeKind.Saga, 10)).Should().ContainSingle();
+        (await graph.GetEdgesAsync(other, "int_1", EdgeDirection.Both)).Should().HaveCount(3, "another tenant's nodes with the same ids are untouched");
+        (await graph.GetLineageAsync(other, "sag_1/step/0")).Select(s => s.NodeId).Should().BeEquivalentTo(["sag_1", "int_1", "ses_1", "keep"]);
+
+        (await graph.DeleteNodesAsync(tenant, ["int_1", "sag_1", "sag_1/step/0"])).Should().Be(0, "deleting again deletes nothing more");
+    }
+
+    [Fact]
+    public async Task Deleting_a_tenant_removes_all_its_nodes_and_edges_and_nothing_of_another_tenant()
+    {
+        var graph = await CreateGraphAsync(Time);
+        var tenant = NewTenant();
+        var other = NewTenant();
+        foreach (var t in new[] { tenant, other })
+        {
+            await graph.UpsertAsync(new GraphBatch(
+                [Node(t, "ses_1", GraphNodeKind.Session), Node(t, "sag_1", GraphNodeKind.Saga), Node(t, "sag_1/fact/0", GraphNodeKind.Fact)],
+                [new GraphEdge(t, "ses_1", "sag_1", "led_to"), new GraphEdge(t, "sag_1", "sag_1/fact/0", "produced"), new GraphEdge(t, "dangling_a", "dangling_b", "led_to")]));
+        }
+
+        (await graph.DeleteTenantAsync(tenant)).Should().Be(3);
+
+        foreach (var kind in Enum.GetValues<GraphNodeKind>())
+        {
+            (await graph.QueryNodesAsync(tenant, kind, 100)).Should().BeEmpty();
+        }
+
+        foreach (var id in new[] { "ses_1", "sag_1", "sag_1/fact/0", "dangling_a", "dangling_b" })
+        {
+            (await graph.GetEdgesAsync(tenant, id, EdgeDirection.Both)).Should().BeEmpty();
+        }
+
+        (await graph.GetNodeAsync(other, "sag_1")).Should().NotBeNull();
+        (await graph.GetEdgesAsync(other, "sag_1", EdgeDirection.Both)).Should().HaveCount(2);
+        (await graph.GetEdgesAsync(other, "dangling_a", EdgeDirection.Outgoing)).Should().ContainSingle();
+        (await graph.DeleteTenantAsync(tenant)).Should().Be(0, "deleting again deletes nothing more");
+
+        var noTenant = async () => await graph.DeleteTenantAsync(default);
+        (await noTenant.Should().ThrowAsync<SymphainyException>()).Which.Code.Should().Be("state.invalid_argument");
+        var badId = async () => await graph.DeleteNodesAsync(tenant, [""]);
+        (await badId.Should().ThrowAsync<SymphainyException>()).Which.Code.Should().Be("state.invalid_key");
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

@@ -57,6 +57,9 @@ internal sealed class SagaStore : IWalRetentionHold
         _active.Remove(snapshot.Tenant, snapshot.Id);
     }
 
+    /// <summary>Forgets an ended saga kept for queries (for erasure); false when none is kept.</summary>
+    public bool ForgetEnded(TenantId tenant, SagaId saga) => _ended.Forget(tenant, saga);
+
     /// <summary>Records a saga that cannot run (its definition is missing or it is not deterministic).</summary>
     public void Poison(SagaSnapshot snapshot)
     {
@@ -98,6 +101,30 @@ internal sealed class SagaStore : IWalRetentionHold
                 slot = new Entry(ended.Tenant, ended.Id, ended.Intent, ended.Definition, ended.Version, ended.State, ended.CompletedSteps, ended.OutputJson.HasValue, output, _outputs.End, ended.Error);
                 _index[(ended.Tenant, ended.Id)] = _next;
                 _next = (_next + 1) % _ring.Length;
+            }
+        }
+
+        /// <summary>
+        /// Drops the saga from the index and overwrites its output's bytes; its slot stays in the ring (holding no
+        /// output) until the ring reuses it, so the arena's release order is unchanged.
+        /// </summary>
+        public bool Forget(TenantId tenant, SagaId saga)
+        {
+            lock (_gate)
+            {
+                if (!_index.Remove((tenant, saga), out var at))
+                {
+                    return false;
+                }
+
+                ref var slot = ref _ring[at];
+                if (slot.HasOutput)
+                {
+                    _outputs.Clear(slot.Output);
+                }
+
+                slot = slot with { HasOutput = false, Output = default, Error = null };
+                return true;
             }
         }
 
@@ -172,6 +199,21 @@ internal sealed class SagaStore : IWalRetentionHold
 
             var chunk = _chunks[(int)((slice.At - _start) / ChunkSize)];
             return chunk.AsSpan((int)(slice.At % ChunkSize), slice.Length).ToArray();
+        }
+
+        /// <summary>Overwrites the bytes of <paramref name="slice"/> with zeros.</summary>
+        public void Clear(Slice slice)
+        {
+            if (slice.Own is { } own)
+            {
+                Array.Clear(own);
+                return;
+            }
+
+            if (slice.At >= _start)
+            {
+                _chunks[(int)((slice.At - _start) / ChunkSize)].AsSpan((int)(slice.At % ChunkSize), slice.Length).Clear();
+            }
         }
 
         /// <summary>Releases every whole chunk that lies before <paramref name="offset"/>.</summary>
