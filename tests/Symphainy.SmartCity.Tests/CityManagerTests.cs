@@ -77,12 +77,8 @@ public sealed class CityManagerTests
         var directory = Directory.CreateTempSubdirectory("symphainy-drain-").FullName;
         try
         {
-            SagaId saga;
             var host = await StartAsync(directory, deadline: "00:00:30");
-            using (SymphainyPrincipal.Use(new SymphainyPrincipal("caller", _tenant, new HashSet<string>())))
-            {
-                saga = (await host.Intake.SubmitAsync(new Intent("orders.drain", _tenant, JsonSerializer.SerializeToElement(new SmartCityHost.Order(5))))).Execution;
-            }
+            var saga = await SubmitAsync(host, "orders.drain", 5);
 
             (await Draining.Entered.WaitAsync(TimeSpan.FromSeconds(30))).Should().BeTrue("the first step runs");
             var stopping = host.DisposeAsync().AsTask();
@@ -121,12 +117,8 @@ public sealed class CityManagerTests
         var directory = Directory.CreateTempSubdirectory("symphainy-drain-").FullName;
         try
         {
-            SagaId saga;
             var host = await StartAsync(directory, deadline: "00:00:00.100");
-            using (SymphainyPrincipal.Use(new SymphainyPrincipal("caller", _tenant, new HashSet<string>())))
-            {
-                saga = (await host.Intake.SubmitAsync(new Intent("orders.drain", _tenant, JsonSerializer.SerializeToElement(new SmartCityHost.Order(5))))).Execution;
-            }
+            var saga = await SubmitAsync(host, "orders.drain", 5);
 
             (await Draining.Entered.WaitAsync(TimeSpan.FromSeconds(30))).Should().BeTrue();
             await host.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)); // the gate never opens: the deadline passes
@@ -152,6 +144,12 @@ public sealed class CityManagerTests
         SmartCityHost.StartAsync(new() { ["Symphainy:SmartCity:City:DrainDeadline"] = deadline }, dataDirectory: directory, services: s => new SymphainyBuilder(s)
             .AddCapability<Draining>("orders.drain", "orders", "a first step that waits at a gate, then a second"));
 
+    private async Task<SagaId> SubmitAsync(SmartCityHost host, string type, int order)
+    {
+        using var _ = SymphainyPrincipal.Use(new SymphainyPrincipal("caller", _tenant, new HashSet<string>()));
+        return (await host.Intake.SubmitAsync(new Intent(type, _tenant, JsonSerializer.SerializeToElement(new SmartCityHost.Order(order))))).Execution;
+    }
+
     private async Task<SymphainyException> RefusedAsync(SmartCityHost host)
     {
         // The stop begins on another thread: the refusal comes as soon as the drain started.
@@ -160,10 +158,7 @@ public sealed class CityManagerTests
         {
             try
             {
-                using (SymphainyPrincipal.Use(new SymphainyPrincipal("caller", _tenant, new HashSet<string>())))
-                {
-                    await host.Intake.SubmitAsync(new Intent("orders.place", _tenant, JsonSerializer.SerializeToElement(new SmartCityHost.Order(1))));
-                }
+                await SubmitAsync(host, "orders.place", 1);
             }
             catch (SymphainyException e)
             {
