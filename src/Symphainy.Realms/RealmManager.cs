@@ -42,7 +42,9 @@ public abstract class RealmManager : IRealmLifecycle
 
     /// <summary>Declares the realm's capabilities, services and agents. Called once, when the realm is added to a host.</summary>
     /// <param name="catalog">Where they are declared.</param>
-    protected internal abstract void Register(RealmCatalog catalog);
+    protected abstract void Register(RealmCatalog catalog);
+
+    internal void Declare(RealmCatalog catalog) => Register(catalog);
 
     /// <summary>Runs when the host starts, after the realms this one depends on (warm caches, open what the realm reads).</summary>
     /// <param name="services">The host's services.</param>

@@ -31,12 +31,12 @@ public static class RealmSymphainyBuilderExtensions
         ArgumentNullException.ThrowIfNull(realm);
         var services = builder.Services;
         var known = services.Where(d => d.ServiceType == typeof(RealmManager) && d.ImplementationInstance is RealmManager).Select(d => (RealmManager)d.ImplementationInstance!).ToList();
-        if (known.Any(r => r.GetType() == realm.GetType()))
+        var name = realm.Realm;
+        if (known.Any(r => r.GetType() == realm.GetType() && r.Realm == name))
         {
-            return builder;
+            return builder; // the same realm again
         }
 
-        var name = realm.Realm;
         if (string.IsNullOrEmpty(name) || !name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_'))
         {
             throw RealmCatalog.Invalid($"Realm name '{name}' of {realm.GetType().Name} must be lower case letters, digits and '_'.");
@@ -51,7 +51,7 @@ public static class RealmSymphainyBuilderExtensions
         builder.AddAgents();
         builder.TryAddPlane("Realms", "domain logic in realms: managers, orchestrators, services, agents", typeof(RealmManager));
         var catalog = new RealmCatalog(builder, name);
-        realm.Register(catalog);
+        realm.Declare(catalog);
         catalog.Apply();
         services.AddSingleton(realm);
         services.AddSingleton<IRealmLifecycle>(sp => realm.Bind(sp));
