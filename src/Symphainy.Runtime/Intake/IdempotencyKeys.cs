@@ -68,19 +68,32 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
         }
     }
 
+    // Up to this many restores are on their way at once: a shared store (Redis) pipelines them, so a start with many
+    // keyed intents in the window costs a few round trips, not one per key.
+    private const int RestoresInFlight = 256;
+
     public async ValueTask CompleteAsync(CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
+        var pending = new List<Task>(Math.Min(_recovered.Count, RestoresInFlight));
         foreach (var (record, key) in _recovered)
         {
             var left = _window - (now - record.Timestamp);
-            if (left > TimeSpan.Zero)
+            if (left <= TimeSpan.Zero)
             {
-                var claim = JsonSerializer.SerializeToUtf8Bytes(new Claim(record.Intent!.Value, record.Saga!.Value, record.Position));
-                await _store.SetAsync(record.Tenant, Key(key), claim, left, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var claim = JsonSerializer.SerializeToUtf8Bytes(new Claim(record.Intent!.Value, record.Saga!.Value, record.Position));
+            pending.Add(_store.SetAsync(record.Tenant, Key(key), claim, left, cancellationToken).AsTask());
+            if (pending.Count == RestoresInFlight)
+            {
+                await Task.WhenAll(pending).ConfigureAwait(false);
+                pending.Clear();
             }
         }
 
+        await Task.WhenAll(pending).ConfigureAwait(false);
         _recovered.Clear();
     }
 

@@ -174,6 +174,94 @@ public sealed class SagaRecoveryTests : IDisposable
         _journal.Count("reserve").Should().Be(1);
     }
 
+    [Fact]
+    public async Task A_start_restores_the_idempotency_keys_of_the_window_together_not_one_round_trip_after_another()
+    {
+        var sagas = new List<SagaId>();
+        await using (var first = await StartAsync(s => s.Place()))
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                sagas.Add((await first.SubmitAsync("orders.place", new OrderInput($"r-{i}", 1), idempotencyKey: $"k-{i}")).Execution);
+            }
+
+            foreach (var saga in sagas)
+            {
+                await first.CompletionAsync(saga);
+            }
+        }
+
+        // A store that answers only once every restore of the batch is on its way, as a remote store answers a pipeline:
+        // restores sent one after another would never get an answer.
+        var store = new BatchAnsweringStore(batch: 256);
+        await using var second = await StartAsync(s => s.Place(), services => services.AddSingleton<Symphainy.State.IHotStateStore>(store));
+        store.MostInFlight.Should().Be(256, "restores go out in batches of 256");
+        for (var i = 0; i < 300; i++)
+        {
+            var again = await second.SubmitAsync("orders.place", new OrderInput($"r-{i}", 1), idempotencyKey: $"k-{i}");
+            again.Duplicate.Should().BeTrue($"key k-{i} was restored");
+            again.Execution.Should().Be(sagas[i]);
+        }
+    }
+
+    /// <summary>An in-memory store whose writes during start complete only in batches (the last, smaller one once its count is reached or start ends).</summary>
+    private sealed class BatchAnsweringStore(int batch) : Symphainy.State.IHotStateStore
+    {
+        private readonly Symphainy.State.InMemoryHotStateStore _inner = new(TimeProvider.System);
+        private readonly List<TaskCompletionSource> _waiting = [];
+        private int _inFlight;
+        private int _sets;
+
+        public int MostInFlight { get; private set; }
+
+        public async ValueTask<long> SetAsync(TenantId tenant, string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
+        {
+            TaskCompletionSource? wait = null;
+            lock (_waiting)
+            {
+                _sets++;
+                if (_sets <= 300)
+                {
+                    // The 300 restores: the first 256 are answered together once all are on their way, then the last 44.
+                    MostInFlight = Math.Max(MostInFlight, ++_inFlight);
+                    wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _waiting.Add(wait);
+                    if (_waiting.Count == batch || _sets == 300)
+                    {
+                        foreach (var waiting in _waiting)
+                        {
+                            waiting.TrySetResult();
+                        }
+
+                        _waiting.Clear();
+                        _inFlight = 0;
+                    }
+                }
+            }
+
+            if (wait is not null)
+            {
+                await wait.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            }
+
+            return await _inner.SetAsync(tenant, key, value, ttl, cancellationToken);
+        }
+
+        public ValueTask<Symphainy.State.HotStateEntry?> GetAsync(TenantId tenant, string key, CancellationToken cancellationToken = default) => _inner.GetAsync(tenant, key, cancellationToken);
+
+        public ValueTask<Symphainy.State.CompareAndSetResult> CompareAndSetAsync(TenantId tenant, string key, ReadOnlyMemory<byte> value, long expectedVersion, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+            _inner.CompareAndSetAsync(tenant, key, value, expectedVersion, ttl, cancellationToken);
+
+        public ValueTask<bool> DeleteAsync(TenantId tenant, string key, long? expectedVersion = null, CancellationToken cancellationToken = default) => _inner.DeleteAsync(tenant, key, expectedVersion, cancellationToken);
+
+        public ValueTask<Symphainy.State.Lease?> TryAcquireLeaseAsync(TenantId tenant, string resource, string owner, TimeSpan duration, CancellationToken cancellationToken = default) =>
+            _inner.TryAcquireLeaseAsync(tenant, resource, owner, duration, cancellationToken);
+
+        public ValueTask<Symphainy.State.Lease?> RenewLeaseAsync(Symphainy.State.Lease lease, TimeSpan duration, CancellationToken cancellationToken = default) => _inner.RenewLeaseAsync(lease, duration, cancellationToken);
+
+        public ValueTask<bool> ReleaseLeaseAsync(Symphainy.State.Lease lease, CancellationToken cancellationToken = default) => _inner.ReleaseLeaseAsync(lease, cancellationToken);
+    }
+
     private sealed class RecordingObserver : ISagaRecoveryObserver
     {
         private readonly List<string> _calls = [];
