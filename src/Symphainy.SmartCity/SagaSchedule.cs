@@ -12,7 +12,8 @@ namespace Symphainy.SmartCity;
 /// <see cref="ISagaAdmission"/>; with none of those limits configured every saga starts at once and nothing is locked.
 /// </summary>
 /// <remarks>
-/// A saga held back is recorded and visible as pending; a stop forgets the queue (the sagas resume on the next start,
+/// A saga held back is recorded and visible as pending; cancelling it starts it at once (it ends cancelled without
+/// running a step); a stop forgets the queue (the sagas resume on the next start,
 /// offered again in the order of their intents). A saga waiting for a timer or a signal keeps its place, so
 /// <see cref="ConductorOptions.MaxRunningSagas"/> counts sagas that have started and not ended, not busy workers.
 /// Whom to admit next when a place frees: the highest priority first (<see cref="ConductorOptions.Priorities"/>);
@@ -127,6 +128,33 @@ public sealed partial class SagaSchedule : ISagaAdmission, IDisposable
         }
 
         return admitted ?? (IReadOnlyList<SagaTicket>)[];
+    }
+
+    /// <inheritdoc/>
+    public bool TryWithdraw(SagaTicket saga)
+    {
+        ArgumentNullException.ThrowIfNull(saga);
+        if (!Limits)
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (!_waiting.TryGetValue(saga.Tenant, out var list) || !list.Remove(saga))
+            {
+                return false; // admitted already (it is running), or forgotten by a stop
+            }
+
+            _queued--;
+            if (list.Count == 0)
+            {
+                _waiting.Remove(saga.Tenant);
+            }
+
+            Take(saga);
+            return true;
+        }
     }
 
     /// <inheritdoc/>

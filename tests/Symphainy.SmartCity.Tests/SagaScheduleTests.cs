@@ -172,6 +172,33 @@ public sealed class SagaScheduleTests
     }
 
     [Fact]
+    public async Task Cancelling_a_held_saga_ends_it_at_once_without_waiting_for_a_place_and_leaves_the_schedule_sound()
+    {
+        await using var host = await StartAsync(new() { ["Symphainy:SmartCity:Traffic:SessionConcurrency"] = "1" });
+        var engine = host.Services.GetRequiredService<ISagaEngine>();
+        var session = (await host.Services.GetRequiredService<ISessionRegistry>().CreateAsync(_tenant)).Id;
+        var running = await SubmitAsync(host, "orders.wait", _tenant, session);
+        var held = await SubmitAsync(host, "orders.wait", _tenant, session);
+        var next = await SubmitAsync(host, "orders.wait", _tenant, session);
+        await IdleAsync(host);
+        (await StateAsync(host, _tenant, held)).Should().Be(SagaState.Pending);
+
+        await engine.CancelAsync(_tenant, held, "the caller changed their mind");
+        var ended = await engine.WaitForEndAsync(_tenant, held).WaitAsync(TimeSpan.FromSeconds(30));
+        ended.State.Should().Be(SagaState.Cancelled, "a cancelled saga does not wait for its session's place");
+        ended.CompletedSteps.Should().Be(0);
+        await IdleAsync(host);
+        (await StateAsync(host, _tenant, running)).Should().Be(SagaState.Waiting, "the running one is untouched");
+        (await StateAsync(host, _tenant, next)).Should().Be(SagaState.Pending, "the session still runs one at a time");
+        host.Services.GetRequiredService<SagaSchedule>().Queued.Should().Be(1);
+
+        await GoAsync(host, _tenant, running);
+        (await StateAsync(host, _tenant, next)).Should().Be(SagaState.Waiting);
+        await GoAsync(host, _tenant, next);
+        host.Services.GetRequiredService<SagaSchedule>().Running.Should().Be(0, "every place given back once");
+    }
+
+    [Fact]
     public async Task The_queue_depth_is_a_gauge()
     {
         await using var host = await StartAsync(new() { ["Symphainy:SmartCity:Conductor:MaxRunningSagas"] = "1" });

@@ -29,6 +29,14 @@ public interface ISagaAdmission
     IReadOnlyList<SagaTicket> Release(SagaTicket saga);
 
     /// <summary>
+    /// A held saga must start now whatever the limits: it was cancelled, and it ends at once without running a step.
+    /// Removes it from the queue and counts it as admitted (its <see cref="Release"/> follows when it ended).
+    /// </summary>
+    /// <param name="saga">The saga.</param>
+    /// <returns>True when it was held; false when it is not (it was admitted meanwhile, or the host stops).</returns>
+    bool TryWithdraw(SagaTicket saga);
+
+    /// <summary>
     /// The host stops: forgets every held saga (they are recorded and resume on the next start) and every admission,
     /// so nothing is started any more.
     /// </summary>

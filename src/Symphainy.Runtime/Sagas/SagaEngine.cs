@@ -104,6 +104,7 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
 
         // Synchronously, so a waiting saga is counted busy again before this returns (WhenIdleAsync relies on it).
         run.Cancellation.Cancel();
+        _executor.StartIfHeld(run); // one held back by the admission ends now, not when a place frees
         return position;
     }
 

@@ -137,6 +137,34 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         _ = Task.Factory.StartNew(_execute, run, CancellationToken.None, TaskCreationOptions.DenyChildAttach, _scheduler);
     }
 
+    /// <summary>
+    /// A saga was cancelled: if the admission holds it back, it starts now (it ends Cancelled at once, running no step)
+    /// instead of waiting for a place.
+    /// </summary>
+    public void StartIfHeld(SagaRun run)
+    {
+        if (_admission is null || run.Ticket is not { } ticket || _stopping.IsCancellationRequested || IsDraining)
+        {
+            return;
+        }
+
+        bool withdrawn;
+        try
+        {
+            withdrawn = _admission.TryWithdraw(ticket);
+        }
+        catch (Exception e)
+        {
+            LogAdmissionFailed(_logger, e, run.Id);
+            return;
+        }
+
+        if (withdrawn)
+        {
+            Start(run);
+        }
+    }
+
     // An admitted saga stopped running here: the sagas its place lets start now start (unless the host stops: they
     // are recorded and resume on the next start).
     private void Readmit(SagaRun run)
