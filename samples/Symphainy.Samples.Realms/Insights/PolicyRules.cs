@@ -5,7 +5,7 @@ using Symphainy.Samples.Realms.Content;
 namespace Symphainy.Samples.Realms.Insights;
 
 /// <summary>
-/// Reads the rules of a policy text: each line of the form <c>[1.] [the] [column] {name} must|should|shall be
+/// Reads the rules of a policy text: each line of the form <c>[1. | -] [the] [column] {name} must|should|shall be
 /// positive|unique|present</c> is a rule, cited by its line (<c>policy.txt#line=5</c>). The name is matched to the
 /// table's columns with <see cref="Values.Normalize"/>, then without a plural 's', then (for "ids") to the one
 /// identifier column; a rule naming no column is kept and marked as not applying.
@@ -56,10 +56,10 @@ public sealed partial class PolicyReader : IRealmService
         return found;
     }
 
-    [GeneratedRegex(@"^\s*(?:\d+[.)]\s*)?(?:the\s+)?(?:column\s+)?(?<column>[\p{L}\p{N}_][\p{L}\p{N}_ -]*?)\s+(?:must|should|shall)\s+(?:always\s+)?be\s+(?<requirement>positive|unique|present)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\s*(?:[-*]\s+|\d+[.)]\s*)?(?:the\s+)?(?:column\s+)?(?<column>[\p{L}\p{N}_][\p{L}\p{N}_ -]*?)\s+(?:must|should|shall)\s+(?:always\s+)?be\s+(?<requirement>positive|unique|present)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex Rule();
 
-    [GeneratedRegex(@"^\d+[.)]\s*")]
+    [GeneratedRegex(@"^(?:[-*]\s+|\d+[.)]\s*)")]
     private static partial Regex Numbering();
 }
 

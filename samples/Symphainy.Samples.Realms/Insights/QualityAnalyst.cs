@@ -12,12 +12,15 @@ namespace Symphainy.Samples.Realms.Insights;
 /// <param name="chat">The model (the offline <see cref="LocalChatClient"/> unless the host registers another).</param>
 public sealed class QualityAnalyst(IChatClient chat) : GroundedReasoningAgentBase<QualityAssessment, QualityExplanation>(chat)
 {
+    /// <summary>The question the agent answers, whatever the input: its claims are the facts that bear on it.</summary>
+    public const string Asks = "Which defect did the quality checks find in each row, and which policy rule does each defect break?";
+
     /// <inheritdoc/>
     public override string PromptVersion => "quality-analyst/1";
 
     /// <inheritdoc/>
     protected override string Question(QualityAssessment input) =>
-        "Which defect did the quality checks find in each row, and which policy rule does each defect break?";
+        Asks;
 
     /// <summary>The sources are the assessment itself: one per defect, and one for the table's size and rules.</summary>
     /// <param name="context">The agent's context.</param>

@@ -12,11 +12,14 @@ namespace Symphainy.Samples.Realms.Outcomes;
 /// <param name="chat">The model (the offline <see cref="LocalChatClient"/> unless the host registers another).</param>
 public sealed class ReportSynthesizer(IChatClient chat) : GroundedReasoningAgentBase<SynthesisInput, ReportSummary>(chat)
 {
+    /// <summary>The question the agent answers, whatever the input: its claims are the facts that bear on it.</summary>
+    public const string Asks = "Summarize the defects the report found and the policy rules they break.";
+
     /// <inheritdoc/>
     public override string PromptVersion => "report-synthesizer/1";
 
     /// <inheritdoc/>
-    protected override string Question(SynthesisInput input) => "Summarize the defects the report found and the policy rules they break.";
+    protected override string Question(SynthesisInput input) => Asks;
 
     /// <summary>The sources are the assessment's totals: per kind of defect, per policy rule, and for the table.</summary>
     /// <param name="context">The agent's context.</param>
@@ -40,7 +43,7 @@ public sealed class ReportSynthesizer(IChatClient chat) : GroundedReasoningAgent
         };
         sources.AddRange(assessment.Defects.GroupBy(d => d.Kind, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new AgentSource(
             $"{assessment.File}#defects={g.Key}",
-            $"The report found {g.Count()} {g.Key.Replace('_', ' ')} {(g.Count() == 1 ? "defect" : "defects")} in {assessment.File}, in rows {string.Join(", ", g.Select(d => d.Row))}.")));
+            $"The report found {g.Count()} {g.Key.Replace('_', ' ')} {(g.Count() == 1 ? "defect" : "defects")} in {assessment.File}, in {(g.Count() == 1 ? "row" : "rows")} {string.Join(", ", g.Select(d => d.Row))}.")));
         sources.AddRange(assessment.Rules.Select(rule =>
         {
             var broken = assessment.Defects.Count(d => d.Rules.Contains(rule.Number));
