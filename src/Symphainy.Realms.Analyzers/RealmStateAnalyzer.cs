@@ -8,7 +8,8 @@ namespace Symphainy.Realms.Analyzers;
 
 /// <summary>
 /// SYMR003: an orchestrator holds no instance state (it is replayed from the top, and whatever a field held before a
-/// crash is gone), and no realm type keeps static mutable state (shared by every saga and tenant of the host).
+/// crash is gone), nor does a service (a stateless singleton), and no realm type keeps static mutable state (shared by
+/// every saga and tenant of the host).
 /// Constants, and read-only fields of immutable values, are fine.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -51,8 +52,8 @@ internal sealed class RealmStateAnalyzer : DiagnosticAnalyzer
         {
             IFieldSymbol { IsConst: true } => null,
             IFieldSymbol { IsReadOnly: true } field when !mutable.IsMutable(field.Type) => null,
-            IFieldSymbol field when field.IsStatic || role == RealmRole.Orchestrator => field.IsStatic ? "Static field" : "Field",
-            IPropertySymbol property when IsAutoProperty(property, context.CancellationToken) && (property.IsStatic || role == RealmRole.Orchestrator) &&
+            IFieldSymbol field when field.IsStatic || HoldsNoState(role) => field.IsStatic ? "Static field" : "Field",
+            IPropertySymbol property when IsAutoProperty(property, context.CancellationToken) && (property.IsStatic || HoldsNoState(role)) &&
                 (HasSetter(property) || mutable.IsMutable(property.Type)) => property.IsStatic ? "Static property" : "Property",
             _ => null,
         };
@@ -69,6 +70,9 @@ internal sealed class RealmStateAnalyzer : DiagnosticAnalyzer
             context.ReportDiagnostic(Diagnostic.Create(Descriptors.OrchestratorState, symbol.Locations[0], kind, symbol.Name, roleName, owner.Name));
         }
     }
+
+    // Orchestrators are replayed and services are stateless singletons; managers and agents may keep what they were built with.
+    private static bool HoldsNoState(RealmRole role) => role is RealmRole.Orchestrator or RealmRole.Service;
 
     private static bool HasSetter(IPropertySymbol property) => property.SetMethod is { IsInitOnly: false };
 
