@@ -24,7 +24,10 @@ public static class PlaneRules
         _ when package.StartsWith("Symphainy.PublicWorks.", StringComparison.Ordinal) => Foundations,
         "Symphainy.Agents" => Foundations,
         "Symphainy.SmartCity" => Agents,
-        "Symphainy.Realms" => SmartCity,
+        // The realm analyzers run in the compiler, ship inside the Realms package and reference no Symphainy package
+        // (they match the authoring model's types by name).
+        "Symphainy.Realms" => [.. SmartCity, "Symphainy.Realms.Analyzers"],
+        "Symphainy.Realms.Analyzers" => [],
         "Symphainy.Experience" => Realms,
         "Symphainy.Experience.Client" => Runtime,
         "Symphainy" => AnySymphainy,
@@ -35,7 +38,7 @@ public static class PlaneRules
     /// <summary>Whether a package must stay free of infrastructure clients.</summary>
     public static bool IsInfrastructureFree(string package) =>
         package is "Symphainy.Runtime" or "Symphainy.Foundations" or "Symphainy.Agents" or "Symphainy.SmartCity"
-            or "Symphainy.Realms" or "Symphainy.Experience.Client";
+            or "Symphainy.Realms" or "Symphainy.Realms.Analyzers" or "Symphainy.Experience.Client";
 
     /// <summary>The forbidden ones among <paramref name="references"/> of <paramref name="package"/>, each with the reason.</summary>
     /// <param name="package">The referencing package.</param>
