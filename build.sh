@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for newcomers and CI.
-#   ./build.sh sample   runs the QuickStart sample on the embedded defaults
+#   ./build.sh sample   runs the console sample (every plane, embedded defaults); arguments after it go to the sample
+#   ./build.sh quickstart  runs the QuickStart sample, the smallest host
 #   ./build.sh sample-redis  runs the RedisHost sample against a throwaway redis-server
 #   ./build.sh test     installs what the tests need (if missing), then runs every test project
 #   ./build.sh bench    runs the benchmarks (Release, alone on the machine)
@@ -54,6 +55,10 @@ cmd=${1:-test}
 case "$cmd" in
   sample)
     need_dotnet
+    dotnet run --project samples/Symphainy.Samples.Console -c Release -- "${@:2}"
+    ;;
+  quickstart)
+    need_dotnet
     dotnet run --project samples/QuickStart -c Release
     ;;
   sample-redis)
@@ -105,7 +110,7 @@ case "$cmd" in
     echo "Review the diff: every line in it is a change to what the packages promise."
     ;;
   *)
-    echo "usage: ./build.sh [sample|sample-redis|test|bench|api]" >&2
+    echo "usage: ./build.sh [sample|quickstart|sample-redis|test|bench|api]" >&2
     exit 2
     ;;
 esac
