@@ -101,6 +101,15 @@ public sealed class FakeServer : IAsyncDisposable
             await context.Response.WriteAsync(text);
         });
 
+    /// <summary>The next <paramref name="times"/> requests get no answer until the client gives up on them.</summary>
+    public void Hang(string method, string path, int times) =>
+        Fail(method, path, times, async context =>
+        {
+            var aborted = new TaskCompletionSource();
+            using var registration = context.RequestAborted.Register(() => aborted.TrySetResult());
+            await aborted.Task;
+        });
+
     /// <summary>The next connection to /v1/events, once the client has opened it.</summary>
     public async Task<FakeWatch> NextWatchAsync() => await watches.Reader.ReadAsync().AsTask().WaitAsync(Timeouts.Default);
 

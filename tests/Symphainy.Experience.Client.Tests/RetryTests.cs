@@ -83,6 +83,35 @@ public sealed class RetryTests
         f.Server.Count("POST", "/v1/executions/sag_1/cancel").Should().Be(1);
     }
 
+    [Fact]
+    public async Task An_attempt_that_gets_no_answer_times_out_and_a_get_is_tried_again()
+    {
+        await using var f = await ClientFixture.StartAsync(o => o.AttemptTimeout = TimeSpan.FromMilliseconds(300));
+        f.Server.Hang("GET", "/v1/capabilities", 1);
+
+        var capabilities = await f.Client.ListCapabilitiesAsync();
+
+        capabilities.Should().ContainSingle();
+        f.Server.Count("GET", "/v1/capabilities").Should().Be(2);
+    }
+
+    [Fact]
+    public async Task A_request_that_never_gets_an_answer_ends_with_a_typed_timeout()
+    {
+        await using var f = await ClientFixture.StartAsync(o =>
+        {
+            o.AttemptTimeout = TimeSpan.FromMilliseconds(200);
+            o.MaxRetryAttempts = 1;
+        });
+        f.Server.Hang("GET", "/v1/sessions/ses_1", 2);
+
+        var ex = (await FluentActions.Awaiting(() => f.Client.GetSessionAsync("ses_1")).Should().ThrowAsync<SymphainyClientException>()).Which;
+
+        ex.Code.Should().Be(SymphainyClientErrors.Unavailable);
+        ex.Retryable.Should().BeTrue();
+        f.Server.Count("GET", "/v1/sessions/ses_1").Should().Be(2);
+    }
+
     [Theory]
     [InlineData("GET", "http://h/v1/executions/sag_1", null, true)]
     [InlineData("DELETE", "http://h/v1/sessions/ses_1", null, true)]
