@@ -19,7 +19,7 @@ public sealed partial class SymphainyClient
     /// plus one, after a bounded exponential backoff with jitter, so nothing is missed and nothing repeats. The stream has
     /// no end of its own: stop enumerating, or cancel.
     /// </summary>
-    /// <param name="stream">Which events: <see cref="WatchScope.ForExecution"/>, <see cref="WatchScope.ForSession"/> or <see cref="WatchScope.Tenant"/>.</param>
+    /// <param name="scope">Which events: <see cref="WatchScope.ForExecution"/>, <see cref="WatchScope.ForSession"/> or <see cref="WatchScope.Tenant"/>.</param>
     /// <param name="from">The first position wanted (resume after an event at <c>from - 1</c>); the server's default when null.</param>
     /// <param name="cancellationToken">Ends the watch: the enumeration throws <see cref="OperationCanceledException"/> and the socket is closed.</param>
     /// <returns>The events.</returns>
@@ -28,11 +28,11 @@ public sealed partial class SymphainyClient
     /// failed reconnects in a row; the server's code when it refuses the watch (<c>security.forbidden</c>, an HTTP 401/403/404 on the upgrade).
     /// </exception>
     public async IAsyncEnumerable<ExecutionEvent> WatchAsync(
-        WatchScope stream,
+        WatchScope scope,
         long? from = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(scope);
         var next = from;
         var failures = 0;
         Exception? lastFailure = null;
@@ -45,7 +45,7 @@ public sealed partial class SymphainyClient
                 {
                     throw new SymphainyClientException(
                         SymphainyClientErrors.WatchReconnectExhausted,
-                        $"The watch of the {stream} stream lost its connection and {options.WatchMaxReconnectAttempts} reconnects in a row failed; resume from position {next?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(start)"}.",
+                        $"The watch of the {scope} stream lost its connection and {options.WatchMaxReconnectAttempts} reconnects in a row failed; resume from position {next?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(start)"}.",
                         retryable: true,
                         innerException: lastFailure);
                 }
@@ -54,7 +54,7 @@ public sealed partial class SymphainyClient
             }
 
             using var socket = new ClientWebSocket();
-            var connected = await ConnectAsync(socket, stream, next, cancellationToken).ConfigureAwait(false);
+            var connected = await ConnectAsync(socket, scope, next, cancellationToken).ConfigureAwait(false);
             if (connected.Failure is not null)
             {
                 failures++;
