@@ -59,6 +59,7 @@ public sealed class PlaneLayeringTests
         PlaneRules.Violations("Symphainy.Agents", ["Symphainy.Runtime", "Symphainy.Foundations"]).Should().BeEmpty();
         PlaneRules.Violations("Symphainy.PublicWorks.Redis", ["Symphainy.Agents"]).Should().ContainSingle();
         PlaneRules.Violations("Symphainy.Experience.Client", ["Symphainy.Experience"]).Should().ContainSingle();
+        PlaneRules.Violations("Symphainy.Experience.Client", ["Symphainy.Runtime"]).Should().ContainSingle("the client references no Symphainy package");
     }
 
     [Theory]

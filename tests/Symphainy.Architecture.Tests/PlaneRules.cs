@@ -29,7 +29,9 @@ public static class PlaneRules
         "Symphainy.Realms" => [.. SmartCity, "Symphainy.Realms.Analyzers"],
         "Symphainy.Realms.Analyzers" => [],
         "Symphainy.Experience" => Realms,
-        "Symphainy.Experience.Client" => Runtime,
+        // The .NET client mirrors the HTTP contract with its own types, so an application that only talks to a
+        // Symphainy server does not pull the platform in.
+        "Symphainy.Experience.Client" => [],
         "Symphainy" => AnySymphainy,
         _ => throw new ArgumentException(
             $"{package} is not a known plane. Add it to PlaneRules with the planes it may reference before adding it to src/.", nameof(package)),
