@@ -60,6 +60,7 @@ internal static class EventStream
     private sealed class Connection : IDisposable
     {
         private readonly WebSocket _socket;
+        private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
         private readonly ExperienceOptions _options;
         private readonly TimeProvider _time;
         private readonly SemaphoreSlim _send = new(1, 1);
@@ -116,6 +117,12 @@ internal static class EventStream
             }
             finally
             {
+                if (_socket.State == WebSocketState.CloseSent)
+                {
+                    // The error and the close went out: wait (a little) for the client's close, so they are not cut off by a reset.
+                    await receiving.WaitAsync(CloseGrace, _time, CancellationToken.None).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                }
+
                 await _closed.CancelAsync().ConfigureAwait(false);
                 await heartbeats.ConfigureAwait(false);
                 await receiving.ConfigureAwait(false);
