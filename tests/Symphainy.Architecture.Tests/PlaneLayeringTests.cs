@@ -62,6 +62,17 @@ public sealed class PlaneLayeringTests
         PlaneRules.Violations("Symphainy.Experience.Client", ["Symphainy.Runtime"]).Should().ContainSingle("the client references no Symphainy package");
     }
 
+    [Fact]
+    public void Experience_may_reference_every_plane_below_it_and_nothing_below_may_reference_it()
+    {
+        PlaneRules.Violations("Symphainy.Experience",
+            ["Symphainy.Runtime", "Symphainy.Foundations", "Symphainy.Agents", "Symphainy.SmartCity", "Symphainy.Realms", "Microsoft.AspNetCore.App"]).Should().BeEmpty();
+        foreach (var lower in new[] { "Symphainy.Runtime", "Symphainy.Foundations", "Symphainy.Agents", "Symphainy.SmartCity", "Symphainy.Realms", "Symphainy.PublicWorks.Sqlite" })
+        {
+            PlaneRules.Violations(lower, ["Symphainy.Experience"]).Should().ContainSingle(lower).Which.Should().Contain("only lower planes");
+        }
+    }
+
     [Theory]
     [InlineData("Symphainy.Runtime", "StackExchange.Redis")]
     [InlineData("Symphainy.Runtime", "Microsoft.Data.Sqlite")]
