@@ -79,6 +79,51 @@ public sealed class ConsolePageTests(ChromiumFixture chromium) : IClassFixture<C
     }
 
     [Fact]
+    public async Task After_a_dropped_stream_the_page_reconnects_from_the_last_position_plus_one_and_misses_nothing()
+    {
+        await using var host = await ExperienceHost.StartAsync();
+        await using var session = await chromium.OpenAsync(host);
+        var page = session.Page;
+        var sockets = new System.Collections.Concurrent.ConcurrentQueue<IWebSocketRoute>();
+        await page.RouteWebSocketAsync("**/v1/events*", route =>
+        {
+            sockets.Enqueue(route);
+            route.ConnectToServer();
+        });
+
+        await page.GotoAsync($"/console#key={ExperienceHost.AliceKey}");
+        var first = await SubmitAndWaitAsync(page, "{\"id\": 1}");
+        var status = page.Locator("#status");
+        await Expect(status).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^live \(position [1-9]"), new() { Timeout = Patience });
+        var last = long.Parse(System.Text.RegularExpressions.Regex.Match((await status.TextContentAsync())!, @"position (\d+)").Groups[1].Value);
+
+        sockets.Should().ContainSingle().Which.Url.Should().NotContain("from=", "the first connection starts at the beginning");
+        sockets.TryPeek(out var dropped).Should().BeTrue();
+        await dropped!.CloseAsync(new() { Code = 1012, Reason = "dropped by the test" });
+
+        var second = await SubmitAndWaitAsync(page, "{\"id\": 2}");
+        sockets.Should().HaveCount(2);
+        sockets.Last().Url.Should().Contain($"from={last + 1}");
+        await Expect(page.Locator("#executions tbody tr")).ToHaveCountAsync(2);
+        await Expect(page.Locator($"#executions tr[data-execution='{first}'] .state")).ToHaveTextAsync("Completed");
+        second.Should().NotBe(first);
+        session.Errors.Should().BeEmpty();
+    }
+
+    private static async Task<string> SubmitAndWaitAsync(IPage page, string payload)
+    {
+        await Expect(page.Locator("#intent-type option[value='demo.echo']")).ToHaveCountAsync(1, new() { Timeout = Patience });
+        await page.Locator("#intent-type").SelectOptionAsync("demo.echo");
+        await page.Locator("#intent-payload").FillAsync(payload);
+        await page.Locator("#intent-submit").ClickAsync();
+        var accepted = page.Locator("#intent-result .execution-id");
+        await Expect(accepted).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^sag_"), new() { Timeout = Patience });
+        var execution = (await accepted.TextContentAsync())!;
+        await Expect(page.Locator($"#executions tr[data-execution='{execution}'] .state")).ToHaveTextAsync("Completed", new() { Timeout = Patience });
+        return execution;
+    }
+
+    [Fact]
     public async Task A_bad_payload_shows_the_problem_with_its_code()
     {
         await using var host = await ExperienceHost.StartAsync();
