@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests need; installed when missing (root, or sudo).
-APT_PACKAGES=(redis-server)  # the Redis provider's tests start a real redis-server; they never skip
+APT_PACKAGES=(redis-server chromium)  # the Redis provider's tests start a real redis-server, the console page's tests drive chromium; they never skip
 
 need_dotnet() {
   if ! command -v dotnet >/dev/null 2>&1; then

@@ -56,6 +56,7 @@ public sealed class ExperienceHost : IAsyncDisposable
             .AddCapability<Echo>("demo.echo", "demo", "echoes an order's id")
             .AddCapability<Approval>("demo.approve", "demo", "prepares, waits for an approval signal, then finishes")
             .AddCapability<Explain>("demo.explain", "demo", "asks an agent to explain an order")
+            .AddCapability<Note>("demo.note", "demo", "returns its note's text as its output")
             .AddSmartCity(security =>
             {
                 security.ApiKeys.Add(Key("alice", "alice-secret", tenants.Alice));
@@ -65,6 +66,7 @@ public sealed class ExperienceHost : IAsyncDisposable
         builder.Services.AddSingleton<Explainer>();
         var app = builder.Build();
         app.MapSymphainy();
+        app.MapSymphainyConsole();
         await app.StartAsync();
         var host = new ExperienceHost(app, new Uri(app.Urls.First()), tenants);
         return host;
@@ -151,6 +153,8 @@ public sealed class ExperienceHost : IAsyncDisposable
 
     public sealed record Decision(bool Approved, string By);
 
+    public sealed record Memo(string Text);
+
     public sealed record Explanation(string Text, IReadOnlyList<string> Citations);
 
     public sealed class Echo : Orchestrator<Order, int>
@@ -166,6 +170,11 @@ public sealed class ExperienceHost : IAsyncDisposable
             var decision = await saga.WaitForSignal<Decision>("approve");
             return await saga.Step("finish", _ => Task.FromResult($"{prepared} {(decision.Approved ? "approved" : "refused")} by {decision.By}"));
         }
+    }
+
+    public sealed class Note : Orchestrator<Memo, string>
+    {
+        public override Task<string> RunAsync(SagaContext saga, Memo input) => saga.Step("note", _ => Task.FromResult(input.Text));
     }
 
     public sealed class Explain : Orchestrator<Order, Explanation>
