@@ -10,6 +10,7 @@ internal static class Requests
 {
     public const string ApiKeyHeader = "X-Api-Key";
     public const string SessionHeader = "X-Symphainy-Session";
+    public const string SessionCookie = "symphainy-session";
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
     /// <summary>The principal of the request's credentials (bearer token or API key; with <paramref name="allowQueryToken"/>, <c>access_token</c>).</summary>

@@ -84,6 +84,15 @@ internal static class RestEndpoints
         var attributes = Requests.OptionalStringMap(body, "attributes");
         var session = await call.Get<ISessionRegistry>()
             .CreateAsync(call.Tenant, ttlSeconds is { } s ? TimeSpan.FromSeconds(s) : null, attributes, call.Aborted).ConfigureAwait(false);
+        // Browsers carry the session as a cookie (it names the session, it authenticates nothing: credentials stay in headers).
+        call.Http.Response.Cookies.Append(Requests.SessionCookie, session.Id.ToString(), new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Secure = call.Http.Request.IsHttps,
+            Path = "/v1",
+            Expires = session.ExpiresAt,
+        });
         return Results.Json(SessionBody.From(session), Wire.Json, statusCode: StatusCodes.Status201Created)
             .WithLocation($"/v1/sessions/{session.Id}");
     }
@@ -116,7 +125,8 @@ internal static class RestEndpoints
         var payload = Requests.RequiredValue(body, "payload");
         var version = Requests.OptionalInt(body, "version");
         var session = Requests.OptionalId<SessionId>(Requests.OptionalString(body, "session"), "session")
-            ?? Requests.OptionalId<SessionId>(call.Http.Request.Headers[Requests.SessionHeader].ToString(), "session");
+            ?? Requests.OptionalId<SessionId>(call.Http.Request.Headers[Requests.SessionHeader].ToString(), "session")
+            ?? Requests.OptionalId<SessionId>(call.Http.Request.Cookies[Requests.SessionCookie], "session");
         var metadata = Requests.OptionalStringMap(body, "metadata");
         var key = call.Http.Request.Headers[Requests.IdempotencyKeyHeader].ToString();
         var acceptance = await call.Get<IIntentIntake>()
