@@ -84,7 +84,19 @@ internal static class RestEndpoints
         var attributes = Requests.OptionalStringMap(body, "attributes");
         var session = await call.Get<ISessionRegistry>()
             .CreateAsync(call.Tenant, ttlSeconds is { } s ? TimeSpan.FromSeconds(s) : null, attributes, call.Aborted).ConfigureAwait(false);
-        // Browsers carry the session as a cookie (it names the session, it authenticates nothing: credentials stay in headers).
+        // A browser may ask to carry the session as a cookie (?cookie=true): it names the session and authenticates
+        // nothing (credentials stay in headers). Only on request: an API client keeping cookies would otherwise put
+        // every later intent into this session without saying so.
+        if (string.Equals(call.Http.Request.Query["cookie"].ToString(), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            AppendSessionCookie(call, session);
+        }
+
+        return Results.Json(SessionBody.From(session), Wire.Json, statusCode: StatusCodes.Status201Created)
+            .WithLocation($"/v1/sessions/{session.Id}");
+    }
+
+    private static void AppendSessionCookie(Call call, Session session) =>
         call.Http.Response.Cookies.Append(Requests.SessionCookie, session.Id.ToString(), new CookieOptions
         {
             HttpOnly = true,
@@ -93,9 +105,6 @@ internal static class RestEndpoints
             Path = "/v1",
             Expires = session.ExpiresAt,
         });
-        return Results.Json(SessionBody.From(session), Wire.Json, statusCode: StatusCodes.Status201Created)
-            .WithLocation($"/v1/sessions/{session.Id}");
-    }
 
     private static async Task<IResult> GetSessionAsync(Call call)
     {

@@ -64,6 +64,29 @@ public sealed partial class DocumentationDriftTests
         FirstColumn("docs/configuration.md").Should().BeEquivalentTo(settings, "docs/configuration.md lists every setting and nothing else");
     }
 
+    [Fact]
+    public void The_environment_contract_lists_exactly_the_settings_as_the_docs_name_their_variables()
+    {
+        var settings = Packages.SelectMany(a => a.GetExportedTypes())
+            .Where(t => t.IsDefined(typeof(OptionsSectionAttribute), false))
+            .SelectMany(OptionsSections.Settings)
+            .Select(s => s.Key.Replace(":", "__", StringComparison.Ordinal))
+            .ToArray();
+        var documented = File.ReadAllLines(Path.Combine(RepoRoot(), "docs/configuration.md"))
+            .Select(l => EnvironmentCell().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToArray();
+        var example = File.ReadAllLines(Path.Combine(RepoRoot(), "samples/.env.example"))
+            .Select(l => ExampleVariable().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToArray();
+        documented.Should().BeEquivalentTo(settings, "docs/configuration.md names each setting's environment variable");
+        example.Should().BeEquivalentTo(settings, "samples/.env.example lists every setting once, and nothing else");
+        example.Should().OnlyHaveUniqueItems();
+    }
+
+    [GeneratedRegex(@"^\|\s*`[^`]+`\s*\|\s*`([^`]+)`\s*\|")]
+    private static partial Regex EnvironmentCell();
+
+    [GeneratedRegex(@"^#?(Symphainy__[A-Za-z0-9_]+)=")]
+    private static partial Regex ExampleVariable();
+
     private static string RepoRoot()
     {
         var root = AppContext.BaseDirectory;
