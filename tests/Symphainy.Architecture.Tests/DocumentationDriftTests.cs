@@ -87,6 +87,20 @@ public sealed partial class DocumentationDriftTests
                 "the host section holds the host's own variables and the Security Guard's keys (Smart City options are not in the table yet)");
     }
 
+    [Fact]
+    public void The_compose_file_sets_only_variables_the_environment_contract_documents()
+    {
+        var documented = File.ReadAllLines(Path.Combine(RepoRoot(), "samples/.env.example"))
+            .Select(l => HostVariable().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToHashSet();
+        var composed = File.ReadAllLines(Path.Combine(RepoRoot(), "samples/docker-compose.yml"))
+            .Select(l => ComposeVariable().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToArray();
+        composed.Should().Contain("HOST_ROLE").And.Contain("Symphainy__Redis__ConnectionString");
+        composed.Should().OnlyContain(v => documented.Contains(v), "every variable the compose file sets is in samples/.env.example");
+    }
+
+    [GeneratedRegex(@"^\s{6}([A-Za-z][A-Za-z0-9_]*):\s")]
+    private static partial Regex ComposeVariable();
+
     [GeneratedRegex(@"^\|\s*`[^`]+`\s*\|\s*`([^`]+)`\s*\|")]
     private static partial Regex EnvironmentCell();
 

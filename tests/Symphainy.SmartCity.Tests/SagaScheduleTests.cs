@@ -208,10 +208,13 @@ public sealed class SagaScheduleTests
         await IdleAsync(host);
 
         var measured = new Dictionary<string, long>();
+        var factory = host.Services.GetRequiredService<IMeterFactory>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == "Symphainy.SmartCity" && instrument.Name is "symphainy.sagas.queued" or "symphainy.sagas.admitted")
+            // This host's meter only (its meter factory is the meter's scope): other tests' hosts publish the same names.
+            if (instrument.Meter.Name == "Symphainy.SmartCity" && ReferenceEquals(instrument.Meter.Scope, factory)
+                && instrument.Name is "symphainy.sagas.queued" or "symphainy.sagas.admitted")
             {
                 l.EnableMeasurementEvents(instrument);
             }
