@@ -60,8 +60,8 @@ public sealed partial class SagaSchedule : ISagaAdmission, IDisposable
         _logger = logger;
     }
 
-    /// <summary>Whether any limit is configured (otherwise every saga starts at once).</summary>
-    public bool Limits => _maxRunning is not null || _maxPerTenant is not null || _perSession is not null;
+    /// <summary>Whether any limit is configured; without one the engine starts every saga at once and never asks.</summary>
+    public bool MayHold => _maxRunning is not null || _maxPerTenant is not null || _perSession is not null;
 
     /// <summary>Sagas started here and not ended (waiting for timers and signals included).</summary>
     public int Running => Volatile.Read(ref _running);
@@ -84,11 +84,6 @@ public sealed partial class SagaSchedule : ISagaAdmission, IDisposable
     public bool TryAdmit(SagaTicket saga)
     {
         ArgumentNullException.ThrowIfNull(saga);
-        if (!Limits)
-        {
-            return true;
-        }
-
         lock (_gate)
         {
             // Every place that freed was handed to a waiting saga that could take it, so whatever still waits is
@@ -111,11 +106,6 @@ public sealed partial class SagaSchedule : ISagaAdmission, IDisposable
     public IReadOnlyList<SagaTicket> Release(SagaTicket saga)
     {
         ArgumentNullException.ThrowIfNull(saga);
-        if (!Limits)
-        {
-            return [];
-        }
-
         List<SagaTicket>? admitted = null;
         lock (_gate)
         {
@@ -134,24 +124,15 @@ public sealed partial class SagaSchedule : ISagaAdmission, IDisposable
     public bool TryWithdraw(SagaTicket saga)
     {
         ArgumentNullException.ThrowIfNull(saga);
-        if (!Limits)
-        {
-            return false;
-        }
-
         lock (_gate)
         {
-            if (!_waiting.TryGetValue(saga.Tenant, out var list) || !list.Remove(saga))
+            var at = _waiting.TryGetValue(saga.Tenant, out var list) ? list.IndexOf(saga) : -1;
+            if (at < 0)
             {
                 return false; // admitted already (it is running), or forgotten by a stop
             }
 
-            _queued--;
-            if (list.Count == 0)
-            {
-                _waiting.Remove(saga.Tenant);
-            }
-
+            Dequeue(list!, at);
             Take(saga);
             return true;
         }
@@ -242,15 +223,20 @@ public sealed partial class SagaSchedule : ISagaAdmission, IDisposable
             return null;
         }
 
-        var waiting = _waiting[best.Tenant];
-        waiting.RemoveAt(bestIndex);
+        Dequeue(_waiting[best.Tenant], bestIndex);
+        return best;
+    }
+
+    // Takes a waiting saga out of its tenant's queue (and the tenant out of the waiting ones when it was its last).
+    private void Dequeue(List<SagaTicket> waiting, int at)
+    {
+        var tenant = waiting[at].Tenant;
+        waiting.RemoveAt(at);
         _queued--;
         if (waiting.Count == 0)
         {
-            _waiting.Remove(best.Tenant);
+            _waiting.Remove(tenant);
         }
-
-        return best;
     }
 
     // Whether a waiting saga goes before another: priority, then the fairer tenant, then acceptance order.
@@ -280,10 +266,10 @@ public sealed partial class SagaSchedule : ISagaAdmission, IDisposable
     {
         _running++;
         _lastAdmitted[saga.Tenant] = ++_admissions;
-        _runningPerTenant[saga.Tenant] = _runningPerTenant.GetValueOrDefault(saga.Tenant) + 1;
+        Count(_runningPerTenant, saga.Tenant, +1);
         if (saga.Session is { } session)
         {
-            _runningPerSession[(saga.Tenant, session)] = _runningPerSession.GetValueOrDefault((saga.Tenant, session)) + 1;
+            Count(_runningPerSession, (saga.Tenant, session), +1);
         }
     }
 
@@ -295,33 +281,32 @@ public sealed partial class SagaSchedule : ISagaAdmission, IDisposable
         }
 
         _running--;
-        if (_runningPerTenant.TryGetValue(saga.Tenant, out var tenant))
+        if (Count(_runningPerTenant, saga.Tenant, -1) == 0 && !_waiting.ContainsKey(saga.Tenant))
         {
-            if (tenant <= 1)
-            {
-                _runningPerTenant.Remove(saga.Tenant);
-                if (!_waiting.ContainsKey(saga.Tenant))
-                {
-                    _lastAdmitted.Remove(saga.Tenant); // nothing of it here any more
-                }
-            }
-            else
-            {
-                _runningPerTenant[saga.Tenant] = tenant - 1;
-            }
+            _lastAdmitted.Remove(saga.Tenant); // nothing of it here any more
         }
 
-        if (saga.Session is { } session && _runningPerSession.TryGetValue((saga.Tenant, session), out var count))
+        if (saga.Session is { } session)
         {
-            if (count <= 1)
-            {
-                _runningPerSession.Remove((saga.Tenant, session));
-            }
-            else
-            {
-                _runningPerSession[(saga.Tenant, session)] = count - 1;
-            }
+            Count(_runningPerSession, (saga.Tenant, session), -1);
         }
+    }
+
+    // Adds to a count kept per key; a count that reaches zero leaves the dictionary. Returns the new count.
+    private static int Count<TKey>(Dictionary<TKey, int> counts, TKey key, int by)
+        where TKey : notnull
+    {
+        var count = counts.GetValueOrDefault(key) + by;
+        if (count > 0)
+        {
+            counts[key] = count;
+        }
+        else
+        {
+            counts.Remove(key);
+        }
+
+        return count;
     }
 
     private static int? Positive(int? value, string setting) => value is { } v && v < 1

@@ -15,6 +15,12 @@ namespace Symphainy.Sagas;
 /// </remarks>
 public interface ISagaAdmission
 {
+    /// <summary>
+    /// Whether this admission may ever hold a saga back on this host (read once, when the engine is built). False when
+    /// it has nothing to enforce: the engine then starts every saga at once and never calls it, so sagas carry no ticket.
+    /// </summary>
+    bool MayHold { get; }
+
     /// <summary>Offers a saga that is ready to run: true starts it now; false holds it until <see cref="Release"/> admits it.</summary>
     /// <param name="saga">The saga.</param>
     /// <returns>Whether it may start now.</returns>

@@ -62,7 +62,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                 $"More than one saga admission is registered ({string.Join(", ", admission.Select(a => a.GetType().Name))}): one decides when sagas start on a host.");
         }
 
-        _admission = admission.Length == 1 ? admission[0] : null;
+        _admission = admission.Length == 1 && admission[0].MayHold ? admission[0] : null; // one with nothing to enforce costs nothing
         _ownership = ownership;
         _work = ownership?.Work;
         _runsSagas = options.Value.Sagas.Execute;
