@@ -8,14 +8,7 @@ public sealed class RedisHostSampleTests
     public async Task The_redis_sample_runs_a_saga_on_a_real_server_and_follows_it_through_the_redis_event_bus()
     {
         await using var server = await RedisServer.StartAsync();
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Symphainy.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
-        }
-
-        var sample = Path.Combine(root, "samples", "RedisHost", "bin", BuildConfiguration, "net10.0", "RedisHost.dll");
-        File.Exists(sample).Should().BeTrue($"the solution build produces {sample}");
+        var sample = Symphainy.Conformance.BuiltPrograms.Dll("samples/RedisHost");
         var data = Directory.CreateTempSubdirectory("symphainy-redis-sample");
         var start = new ProcessStartInfo("dotnet", [sample])
         {
@@ -40,10 +33,4 @@ public sealed class RedisHostSampleTests
         output.Should().MatchRegex(@"StepCompleted\s+check").And.MatchRegex(@"StepCompleted\s+reserve").And.MatchRegex(@"SagaCompleted");
         output.Should().Contain("Saga Completed: reserved 3 x tea-earl-grey");
     }
-
-#if DEBUG
-    private const string BuildConfiguration = "Debug";
-#else
-    private const string BuildConfiguration = "Release";
-#endif
 }

@@ -174,14 +174,7 @@ public sealed class RedisMultiProcessTests
 
         public static Worker Start(RedisServer server, string prefix, string name, int count, TenantId tenant, ConcurrentDictionary<SagaId, string> acknowledged, bool intakeOnly = false)
         {
-            var root = AppContext.BaseDirectory;
-            while (!File.Exists(Path.Combine(root, "Symphainy.sln")))
-            {
-                root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
-            }
-
-            var dll = Path.Combine(root, "tests", "Symphainy.PublicWorks.Redis.Worker", "bin", Configuration, "net10.0", "Symphainy.PublicWorks.Redis.Worker.dll");
-            File.Exists(dll).Should().BeTrue($"the solution build produces {dll}");
+            var dll = Symphainy.Conformance.BuiltPrograms.Dll("tests/Symphainy.PublicWorks.Redis.Worker");
             string[] arguments = [dll, server.ConnectionString, prefix, name, count.ToString(System.Globalization.CultureInfo.InvariantCulture), tenant.ToString(), .. intakeOnly ? ["intake"] : Array.Empty<string>()];
             var start = new ProcessStartInfo("dotnet", arguments)
             {
@@ -228,10 +221,4 @@ public sealed class RedisMultiProcessTests
             kill.ExitCode.Should().Be(0, "kill -{0} reaches the worker", signal);
         }
     }
-
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
 }

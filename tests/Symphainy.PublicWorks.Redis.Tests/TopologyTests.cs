@@ -95,23 +95,11 @@ public sealed class TopologyTests
     }
 
     private static Task<string> SampleAsync(string name) =>
-        File.ReadAllTextAsync(Path.Combine(Repository(), "samples", "Symphainy.Samples.Realms", "SampleData", name));
-
-    private static string Repository()
-    {
-        var repository = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(repository, "Symphainy.sln")))
-        {
-            repository = Path.GetDirectoryName(repository) ?? throw new InvalidOperationException("repository root not found");
-        }
-
-        return repository;
-    }
+        File.ReadAllTextAsync(Path.Combine(Symphainy.Conformance.BuiltPrograms.Repository, "samples", "Symphainy.Samples.Realms", "SampleData", name));
 
     private static (string Role, Process Process, StringBuilder Output) Start(string role, int port, RedisServer server, string prefix, TenantId tenant, string root)
     {
-        var dll = Path.Combine(Repository(), "samples", "Symphainy.Samples.Host", "bin", Configuration, "net10.0", "Symphainy.Samples.Host.dll");
-        File.Exists(dll).Should().BeTrue($"the solution build produces {dll}");
+        var dll = Symphainy.Conformance.BuiltPrograms.Dll("samples/Symphainy.Samples.Host");
         var start = new ProcessStartInfo("dotnet", [dll])
         {
             RedirectStandardOutput = true,
@@ -193,10 +181,4 @@ public sealed class TopologyTests
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
 }

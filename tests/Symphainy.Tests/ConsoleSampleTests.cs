@@ -52,14 +52,7 @@ public sealed class ConsoleSampleTests : IDisposable
 
     private async Task<(int Code, string Output)> RunAsync(params string[] arguments)
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Symphainy.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
-        }
-
-        var sample = Path.Combine(root, "samples", "Symphainy.Samples.Console", "bin", BuildConfiguration, "net10.0", "Symphainy.Samples.Console.dll");
-        File.Exists(sample).Should().BeTrue($"the solution build produces {sample}");
+        var sample = Symphainy.Conformance.BuiltPrograms.Dll("samples/Symphainy.Samples.Console");
         var start = new ProcessStartInfo("dotnet", [sample, .. arguments])
         {
             RedirectStandardOutput = true,
@@ -72,10 +65,4 @@ public sealed class ConsoleSampleTests : IDisposable
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
         return (process.ExitCode, output + await errors);
     }
-
-#if DEBUG
-    private const string BuildConfiguration = "Debug";
-#else
-    private const string BuildConfiguration = "Release";
-#endif
 }

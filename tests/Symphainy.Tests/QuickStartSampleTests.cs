@@ -7,14 +7,7 @@ public sealed class QuickStartSampleTests
     [Fact]
     public async Task The_quick_start_sample_runs_a_saga_to_completion_and_exits_zero()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Symphainy.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
-        }
-
-        var sample = Path.Combine(root, "samples", "QuickStart", "bin", BuildConfiguration, "net10.0", "QuickStart.dll");
-        File.Exists(sample).Should().BeTrue($"the solution build produces {sample}");
+        var sample = Symphainy.Conformance.BuiltPrograms.Dll("samples/QuickStart");
         var start = new ProcessStartInfo("dotnet", [sample])
         {
             RedirectStandardOutput = true,
@@ -34,10 +27,4 @@ public sealed class QuickStartSampleTests
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().NotContain(l => l.StartsWith('{'), "logs go to stderr, not between the lines the sample prints");
         logs.Should().Contain("\"Category\":\"Symphainy.Hosting.RuntimeLifecycle\"", "logs are JSON lines");
     }
-
-#if DEBUG
-    private const string BuildConfiguration = "Debug";
-#else
-    private const string BuildConfiguration = "Release";
-#endif
 }
