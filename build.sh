@@ -4,6 +4,7 @@
 #   ./build.sh quickstart  runs the QuickStart sample, the smallest host
 #   ./build.sh sample-redis  runs the RedisHost sample against a throwaway redis-server
 #   ./build.sh test     installs what the tests need (if missing), then runs every test project
+#   ./build.sh reliability [--long]  runs the reliability and security suite alone (--long: the deeper budgets)
 #   ./build.sh bench    runs the benchmarks (Release, alone on the machine)
 #   ./build.sh api      refreshes every package's PublicAPI.Unshipped.txt after a deliberate public API change
 set -euo pipefail
@@ -51,6 +52,19 @@ summarize() {
   [ "$files" -gt 0 ] && [ "$failed" -eq 0 ] && [ "$total" -gt 0 ]
 }
 
+# Prints the reliability suite's summary table from the lines its tests recorded (ReliabilitySuite.Record).
+reliability_table() {
+  local file=$1
+  [ -f "$file" ] || return 0
+  echo
+  echo "Reliability and security suite"
+  printf '%-22s %-44s %12s %10s\n' area measure count violations
+  sed -E 's/.*"Area":"([^"]*)","Measure":"([^"]*)","Count":([0-9]+),"Violations":([0-9]+).*/\1\t\2\t\3\t\4/' "$file" |
+    awk -F'\t' '{ key=$1 "\t" $2; if (!(key in c)) order[n++]=key; c[key]+=$3; v[key]+=$4 }
+      END { for (i=0;i<n;i++) { split(order[i], k, "\t"); printf "%-22s %-44s %12d %10d\n", k[1], k[2], c[order[i]], v[order[i]]; tv+=v[order[i]] }
+            printf "violations found: %d\n\n", tv }'
+}
+
 cmd=${1:-test}
 case "$cmd" in
   sample)
@@ -70,6 +84,7 @@ case "$cmd" in
     install_apt_packages
     results="$PWD/TestResults"
     rm -rf "$results"
+    export SYMPHAINY_RELIABILITY_SUMMARY="$results/reliability-summary.jsonl"
     status=0
     dotnet build Symphainy.sln -c Release -m:1 -nologo -clp:ErrorsOnly || exit 1
     # One project at a time: the crash and durability tests want the machine's cores to themselves,
@@ -81,6 +96,23 @@ case "$cmd" in
         --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
         --results-directory "$results" || status=$?
     done
+    reliability_table "$SYMPHAINY_RELIABILITY_SUMMARY"
+    summarize "$results" || status=1
+    exit $status
+    ;;
+  reliability)
+    need_dotnet
+    install_apt_packages
+    [ "${2:-}" = "--long" ] && export SYMPHAINY_RELIABILITY_LONG=1
+    results="$PWD/TestResults/reliability"
+    rm -rf "$results"
+    export SYMPHAINY_RELIABILITY_SUMMARY="$results/reliability-summary.jsonl"
+    status=0
+    dotnet build tests/Symphainy.Reliability.Tests -c Release -nologo -clp:ErrorsOnly || exit 1
+    dotnet test tests/Symphainy.Reliability.Tests -c Release --no-build --nologo \
+      --logger "trx;LogFileName=Symphainy.Reliability.Tests.trx" --logger "console;verbosity=minimal" \
+      --results-directory "$results" || status=$?
+    reliability_table "$SYMPHAINY_RELIABILITY_SUMMARY"
     summarize "$results" || status=1
     exit $status
     ;;
@@ -110,7 +142,7 @@ case "$cmd" in
     echo "Review the diff: every line in it is a change to what the packages promise."
     ;;
   *)
-    echo "usage: ./build.sh [sample|quickstart|sample-redis|test|bench|api]" >&2
+    echo "usage: ./build.sh [sample|quickstart|sample-redis|test|reliability [--long]|bench|api]" >&2
     exit 2
     ;;
 esac
