@@ -32,22 +32,22 @@ public static class SmartCitySymphainyBuilderExtensions
         var services = builder.Services;
         if (builder.TryAddPlane("SmartCity", "governs and observes execution: security, traffic, registration", typeof(CityManager)))
         {
-            services.AddOptions<SecurityGuardOptions>().BindConfiguration("Symphainy:SmartCity:Security");
-            services.AddOptions<TrafficCopOptions>().BindConfiguration("Symphainy:SmartCity:Traffic");
-            services.AddOptions<PostOfficeOptions>().BindConfiguration("Symphainy:SmartCity:PostOffice");
-            services.AddOptions<DataStewardOptions>().BindConfiguration("Symphainy:SmartCity:Data");
+            services.AddOptions<SecurityGuardOptions>().BindConfiguration(SecurityGuardOptions.SectionName);
+            services.AddOptions<TrafficCopOptions>().BindConfiguration(TrafficCopOptions.SectionName);
+            services.AddOptions<PostOfficeOptions>().BindConfiguration(PostOfficeOptions.SectionName);
+            services.AddOptions<DataStewardOptions>().BindConfiguration(DataStewardOptions.SectionName);
             services.TryAddSingleton<DataSteward>();
             RedactLogs(services);
             services.TryAddSingleton<PostOffice>();
             services.TryAddSingleton<Librarian>();
-            services.AddOptions<ConductorOptions>().BindConfiguration("Symphainy:SmartCity:Conductor");
+            services.AddOptions<ConductorOptions>().BindConfiguration(ConductorOptions.SectionName);
             services.TryAddSingleton<Conductor>();
             services.TryAddSingleton<SagaTimeouts>();
             services.TryAddSingleton<SagaSchedule>();
             services.AddSingleton<Symphainy.Sagas.ISagaAdmission>(sp => sp.GetRequiredService<SagaSchedule>());
             services.AddSingleton<IIntakePolicy>(sp => sp.GetRequiredService<SagaTimeouts>());
             services.AddSingleton<Symphainy.Sagas.IStepPolicy>(sp => sp.GetRequiredService<SagaTimeouts>());
-            services.AddOptions<NurseOptions>().BindConfiguration("Symphainy:SmartCity:Nurse");
+            services.AddOptions<NurseOptions>().BindConfiguration(NurseOptions.SectionName);
             services.TryAddSingleton<StuckSagaMonitor>();
             services.AddHostedService(sp => sp.GetRequiredService<StuckSagaMonitor>());
             services.TryAddSingleton<ProjectionLagMonitor>();
@@ -69,7 +69,7 @@ public static class SmartCitySymphainyBuilderExtensions
             services.AddSingleton(new SmartCityService("Data Steward", "classifies payload fields, redacts sensitive ones from every log line, erases a tenant's or a session's data on request and ended executions past their retention"));
             services.AddSingleton(new SmartCityService("Nurse", "spans and metrics of intents, sagas, steps, agents, queue depth and projection lag (OpenTelemetry), health of every adapter"));
             services.AddSingleton(new SmartCityService("City Manager", "registers the Smart City services, verifies capabilities, boots realms in dependency order, reports readiness, drains within a deadline at stop"));
-            services.AddOptions<CityManagerOptions>().BindConfiguration("Symphainy:SmartCity:City");
+            services.AddOptions<CityManagerOptions>().BindConfiguration(CityManagerOptions.SectionName);
             services.TryAddSingleton<CityManager>();
             services.AddHostedService(sp => sp.GetRequiredService<CityManager>());
             services.AddHealthChecks()
@@ -132,8 +132,12 @@ public static class SmartCitySymphainyBuilderExtensions
 }
 
 /// <summary>City Manager settings, under <c>Symphainy:SmartCity:City</c>.</summary>
+[Symphainy.Configuration.OptionsSection(SectionName)]
 public sealed class CityManagerOptions
 {
+    /// <summary>The configuration section these settings bind from.</summary>
+    public const string SectionName = "Symphainy:SmartCity:City";
+
     /// <summary>
     /// How long running steps are given to finish and be recorded when the host stops (intake refuses first; a saga
     /// reaching its next step is suspended; whatever is not finished resumes on the next start). Default 20 seconds:

@@ -20,8 +20,12 @@ public enum OperatorAction
 public sealed record OperatorCommand(OperatorAction Action, string Operator);
 
 /// <summary>Conductor settings, under <c>Symphainy:SmartCity:Conductor</c>.</summary>
+[Symphainy.Configuration.OptionsSection(SectionName)]
 public sealed class ConductorOptions
 {
+    /// <summary>The configuration section these settings bind from.</summary>
+    public const string SectionName = "Symphainy:SmartCity:Conductor";
+
     /// <summary>How long a saga of each capability (intent type) may take, checked at its step boundaries. Unlisted: no limit.</summary>
     public IDictionary<string, TimeSpan> SagaTimeouts { get; } = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
 

@@ -16,8 +16,12 @@ public enum DataClassification
 }
 
 /// <summary>Data Steward settings, under <c>Symphainy:SmartCity:Data</c>.</summary>
+[Symphainy.Configuration.OptionsSection(SectionName)]
 public sealed class DataStewardOptions
 {
+    /// <summary>The configuration section these settings bind from.</summary>
+    public const string SectionName = "Symphainy:SmartCity:Data";
+
     /// <summary>
     /// Names of payload fields that are sensitive wherever they appear (compared without case): <c>cardNumber</c>,
     /// <c>email</c>, <c>password</c>, … Default: none.

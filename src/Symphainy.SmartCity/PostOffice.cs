@@ -35,8 +35,12 @@ public enum SlowSubscriberPolicy
 }
 
 /// <summary>Post Office settings, under <c>Symphainy:SmartCity:PostOffice</c>.</summary>
+[Symphainy.Configuration.OptionsSection(SectionName)]
 public sealed class PostOfficeOptions
 {
+    /// <summary>The configuration section these settings bind from.</summary>
+    public const string SectionName = "Symphainy:SmartCity:PostOffice";
+
     /// <summary>Events buffered per subscription between the log and the subscriber. Default 1,024.</summary>
     public int BufferSize { get; set; } = 1024;
 

@@ -82,8 +82,12 @@ public sealed class JwtOptions
 }
 
 /// <summary>Security Guard settings, under <c>Symphainy:SmartCity:Security</c>.</summary>
+[Symphainy.Configuration.OptionsSection(SectionName)]
 public sealed class SecurityGuardOptions
 {
+    /// <summary>The configuration section these settings bind from.</summary>
+    public const string SectionName = "Symphainy:SmartCity:Security";
+
     /// <summary>The accepted API keys.</summary>
     public IList<ApiKeyOptions> ApiKeys { get; } = [];
 

@@ -8,8 +8,12 @@ using Symphainy.Sagas;
 namespace Symphainy.SmartCity;
 
 /// <summary>Nurse settings, under <c>Symphainy:SmartCity:Nurse</c>.</summary>
+[Symphainy.Configuration.OptionsSection(SectionName)]
 public sealed class NurseOptions
 {
+    /// <summary>The configuration section these settings bind from.</summary>
+    public const string SectionName = "Symphainy:SmartCity:Nurse";
+
     /// <summary>How long a running saga may go without progress (no record) before it is reported stuck. Default five minutes.</summary>
     public TimeSpan StuckAfter { get; set; } = TimeSpan.FromMinutes(5);
 

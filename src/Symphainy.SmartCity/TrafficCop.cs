@@ -16,8 +16,12 @@ public sealed class RateLimit
 }
 
 /// <summary>Traffic Cop settings, under <c>Symphainy:SmartCity:Traffic</c>.</summary>
+[Symphainy.Configuration.OptionsSection(SectionName)]
 public sealed class TrafficCopOptions
 {
+    /// <summary>The configuration section these settings bind from.</summary>
+    public const string SectionName = "Symphainy:SmartCity:Traffic";
+
     /// <summary>The limit each tenant's intents share (null: none).</summary>
     public RateLimit? PerTenant { get; set; }
 

@@ -85,12 +85,50 @@ public sealed class SymphainyOptionsTests
     public void Docs_list_every_runtime_setting()
     {
         var roots = AppDomain.CurrentDomain.GetAssemblies()
-            .Where(a => a.GetName().Name?.StartsWith("Symphainy", StringComparison.Ordinal) == true)
+            .Where(a => a.GetName().Name?.StartsWith("Symphainy", StringComparison.Ordinal) == true && a != typeof(SymphainyOptionsTests).Assembly)
             .SelectMany(a => a.GetTypes())
             .Where(t => t.IsDefined(typeof(OptionsSectionAttribute), false));
         var settings = roots.SelectMany(OptionsSections.Settings).Select(s => s.Key).ToArray();
         settings.Should().Contain("Symphainy:DataDirectory");
         RepoFiles.ReadTableFirstColumn("docs/configuration.md").Should().Contain(settings,
             "docs/configuration.md lists every Runtime setting");
+    }
+}
+
+public sealed class OptionsSectionsTests
+{
+    [Fact]
+    public void Settings_list_collections_once_with_a_placeholder_and_walk_into_their_elements()
+    {
+        var keys = OptionsSections.Settings(typeof(ShapeOptions)).Select(s => s.Key).ToArray();
+
+        keys.Should().BeEquivalentTo(
+            "Test:Plain", "Test:Nested:Inner", "Test:Items:<n>:Inner", "Test:Names:<n>", "Test:ByName:<key>",
+            "Test:RolesByName:<key>:<n>", "Test:LimitsByName:<key>:Inner");
+    }
+
+    [OptionsSection("Test")]
+    public sealed class ShapeOptions
+    {
+        public int Plain { get; set; }
+
+        public int ReadOnly => 1;
+
+        public InnerOptions Nested { get; } = new();
+
+        public IList<InnerOptions> Items { get; } = [];
+
+        public IList<string> Names { get; } = [];
+
+        public IDictionary<string, TimeSpan> ByName { get; } = new Dictionary<string, TimeSpan>();
+
+        public IDictionary<string, string[]> RolesByName { get; } = new Dictionary<string, string[]>();
+
+        public Dictionary<string, InnerOptions> LimitsByName { get; } = [];
+    }
+
+    public sealed class InnerOptions
+    {
+        public string? Inner { get; set; }
     }
 }
