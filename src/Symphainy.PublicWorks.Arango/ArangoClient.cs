@@ -50,7 +50,7 @@ internal sealed class ArangoClient
         _time = time;
         if (!Uri.TryCreate(options.Url.TrimEnd('/') + "/", UriKind.Absolute, out var root) || root.Scheme is not ("http" or "https"))
         {
-            throw new ArangoException(ArangoErrorCodes.RequestFailed, $"'{options.Url}' is not an http:// or https:// address; set {ArangoOptions.SectionName}:Url.", 0, 0);
+            throw new SymphainyException(ErrorCodes.HostMisconfigured, $"'{options.Url}' is not an http:// or https:// address; set {ArangoOptions.SectionName}:Url to the ArangoDB endpoint, such as http://localhost:8529.");
         }
 
         _root = root;
