@@ -27,17 +27,18 @@ public sealed class ArangoStateGraph : IStateGraph, IProjectionCheckpoints
 
     // Breadth-first with each vertex visited once: every ancestor appears once, at its shortest depth, reached by an
     // edge on a shortest path; cycles end the walk. Edges name vertices that may not exist (yet): v is null for them.
+    // PRUNE comes before OPTIONS in AQL's traversal syntax; e is null at the start vertex, which must not be pruned.
     private const string LineageQuery = """
         FOR v, e, p IN 1..@depth INBOUND @vertex @@edges
+          PRUNE e != null AND e.tenant != @tenant
           OPTIONS { order: "bfs", uniqueVertices: "global" }
-          PRUNE e.tenant != @tenant
           FILTER e.tenant == @tenant
           RETURN { depth: LENGTH(p.edges), from: e.from, to: e.to, relation: e.relation, node: (v != null AND v.tenant == @tenant) ? v : null }
         """;
 
-    private const string UpsertNodesQuery = "FOR n IN @nodes INSERT MERGE(n, { tenant: @tenant }) INTO @@nodes OPTIONS { overwriteMode: \"replace\" }";
+    private const string UpsertNodesQuery = "FOR n IN @documents INSERT MERGE(n, { tenant: @tenant }) INTO @@nodes OPTIONS { overwriteMode: \"replace\" }";
 
-    private const string InsertEdgesQuery = "FOR e IN @edges INSERT MERGE(e, { tenant: @tenant }) INTO @@edges OPTIONS { overwriteMode: \"ignore\" }";
+    private const string InsertEdgesQuery = "FOR e IN @documents INSERT MERGE(e, { tenant: @tenant }) INTO @@edges OPTIONS { overwriteMode: \"ignore\" }";
 
     private const string DeleteEdgesAtQuery = "FOR e IN @@edges FILTER e.tenant == @tenant AND (e._from IN @vertices OR e._to IN @vertices) REMOVE e IN @@edges";
 
@@ -305,7 +306,7 @@ public sealed class ArangoStateGraph : IStateGraph, IProjectionCheckpoints
                     ["properties"] = n.Properties,
                     ["updatedAt"] = n.UpdatedAt.UtcTicks,
                 }).ToArray();
-                writes.Add((UpsertNodesQuery, Bind(group.Key, ("@nodes", _schema.Nodes), ("nodes", documents))));
+                writes.Add((UpsertNodesQuery, Bind(group.Key, ("@nodes", _schema.Nodes), ("documents", documents))));
             }
         }
 
@@ -322,7 +323,7 @@ public sealed class ArangoStateGraph : IStateGraph, IProjectionCheckpoints
                     ["to"] = e.To,
                     ["relation"] = e.Relation,
                 }).ToArray();
-                writes.Add((InsertEdgesQuery, Bind(group.Key, ("@edges", _schema.Edges), ("edges", documents))));
+                writes.Add((InsertEdgesQuery, Bind(group.Key, ("@edges", _schema.Edges), ("documents", documents))));
             }
         }
 

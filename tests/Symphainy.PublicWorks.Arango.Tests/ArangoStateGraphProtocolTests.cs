@@ -138,11 +138,12 @@ public sealed class ArangoStateGraphProtocolTests : IAsyncLifetime, IDisposable
         }
 
         // Writes are grouped by tenant: no write query carries another tenant's documents.
-        foreach (var write in graphQueries.Where(q => q.BindVars.TryGetProperty("nodes", out _) || q.BindVars.TryGetProperty("edges", out _)))
+        var writes = graphQueries.Where(q => q.BindVars.TryGetProperty("documents", out _)).ToArray();
+        writes.Should().HaveCount(6, "nodes and edges of two tenants, then of one with the checkpoint");
+        foreach (var write in writes)
         {
             var tenant = TenantId.Parse(write.BindVars.GetProperty("tenant").GetString()!);
-            var documents = write.BindVars.TryGetProperty("nodes", out var nodes) ? nodes : write.BindVars.GetProperty("edges");
-            foreach (var document in documents.EnumerateArray())
+            foreach (var document in write.BindVars.GetProperty("documents").EnumerateArray())
             {
                 var key = document.GetProperty("_key").GetString()!;
                 var expected = document.TryGetProperty("relation", out var relation)
@@ -172,7 +173,7 @@ public sealed class ArangoStateGraphProtocolTests : IAsyncLifetime, IDisposable
         requests[1..3].Should().OnlyContain(r => r.Header(ArangoClient.TransactionHeader) == "7781");
 
         requests[1].Aql.Should().Contain("INSERT").And.Contain("overwriteMode: \"replace\"");
-        var node = requests[1].BindVars.GetProperty("nodes").EnumerateArray().Single();
+        var node = requests[1].BindVars.GetProperty("documents").EnumerateArray().Single();
         node.GetProperty("_key").GetString().Should().Be(ArangoSchema.NodeKey(Tenant, "sag_1/step/0")).And.MatchRegex("^[0-9a-f]{64}$");
         node.GetProperty("id").GetString().Should().Be("sag_1/step/0");
         node.GetProperty("kind").GetInt32().Should().Be((int)GraphNodeKind.Step);
@@ -181,7 +182,7 @@ public sealed class ArangoStateGraphProtocolTests : IAsyncLifetime, IDisposable
         node.GetProperty("ord").GetString().Should().Be(ArangoSchema.Ordinal("sag_1/step/0"));
 
         requests[2].Aql.Should().Contain("overwriteMode: \"ignore\"", "an edge written again is left as it is");
-        var written = requests[2].BindVars.GetProperty("edges").EnumerateArray().Should().ContainSingle("the same edge twice is one document").Subject;
+        var written = requests[2].BindVars.GetProperty("documents").EnumerateArray().Should().ContainSingle("the same edge twice is one document").Subject;
         written.GetProperty("_from").GetString().Should().Be("symphainy_nodes/" + ArangoSchema.NodeKey(Tenant, "sag_1/step/0"));
         written.GetProperty("_to").GetString().Should().Be("symphainy_nodes/" + ArangoSchema.NodeKey(Tenant, "art_1"));
         written.GetProperty("relation").GetString().Should().Be("produced");
@@ -198,7 +199,7 @@ public sealed class ArangoStateGraphProtocolTests : IAsyncLifetime, IDisposable
         await graph.UpsertAsync(GraphBatch.Of(Node(Tenant, "a"), Node(Tenant, "b")));
 
         After(bootstrap).Select(r => $"{r.Method} {r.Path}").Should().Equal("POST /_db/symphainy/_api/cursor");
-        After(bootstrap).Single().BindVars.GetProperty("nodes").GetArrayLength().Should().Be(2);
+        After(bootstrap).Single().BindVars.GetProperty("documents").GetArrayLength().Should().Be(2);
     }
 
     [Fact]
@@ -210,7 +211,7 @@ public sealed class ArangoStateGraphProtocolTests : IAsyncLifetime, IDisposable
 
         await graph.UpsertAsync(new GraphBatch(Enumerable.Range(0, 250).Select(i => Node(Tenant, $"n{i:D3}")).ToArray(), []));
 
-        After(bootstrap).Where(r => r.IsCursorCreate).Select(r => r.BindVars.GetProperty("nodes").GetArrayLength()).Should().Equal(100, 100, 50);
+        After(bootstrap).Where(r => r.IsCursorCreate).Select(r => r.BindVars.GetProperty("documents").GetArrayLength()).Should().Equal(100, 100, 50);
     }
 
     [Fact]
@@ -296,6 +297,8 @@ public sealed class ArangoStateGraphProtocolTests : IAsyncLifetime, IDisposable
         lineage[2].Node!.Kind.Should().Be(GraphNodeKind.Step);
         var query = _server.Queries[^1];
         query.Aql.Should().StartWith("WITH symphainy_nodes").And.Contain("1..@depth INBOUND @vertex @@edges").And.Contain("order: \"bfs\"").And.Contain("uniqueVertices: \"global\"");
+        query.Aql.IndexOf("PRUNE", StringComparison.Ordinal).Should().BeLessThan(query.Aql.IndexOf("OPTIONS", StringComparison.Ordinal), "AQL's traversal syntax puts PRUNE before OPTIONS");
+        query.Aql.Should().Contain("PRUNE e != null AND", "e is null at the start vertex, which must not be pruned");
         query.BindVars.GetProperty("depth").GetInt32().Should().Be(10);
         query.BindVars.GetProperty("vertex").GetString().Should().Be("symphainy_nodes/" + ArangoSchema.NodeKey(Tenant, "art_report"));
     }
