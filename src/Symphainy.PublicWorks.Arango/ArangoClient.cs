@@ -152,8 +152,12 @@ internal sealed class ArangoClient
     /// <param name="bindVariables">The bind variables (<c>@name</c>, and <c>@@name</c> for collections).</param>
     /// <param name="transaction">The streaming transaction, or null.</param>
     /// <param name="cancellationToken">Cancels the query.</param>
+    /// <param name="warningsExpected">
+    /// Whether the query may raise warnings that are not failures (a traversal warns, errorNum 1202, for each edge to a
+    /// vertex that does not exist): it is then sent with <c>failOnWarning: false</c>, whatever the server's default.
+    /// </param>
     /// <returns>Every result, in order.</returns>
-    public async Task<IReadOnlyList<JsonElement>> QueryAsync(string query, IReadOnlyDictionary<string, object?> bindVariables, string? transaction, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<JsonElement>> QueryAsync(string query, IReadOnlyDictionary<string, object?> bindVariables, string? transaction, CancellationToken cancellationToken, bool warningsExpected = false)
     {
         var body = new Dictionary<string, object?>
         {
@@ -161,6 +165,10 @@ internal sealed class ArangoClient
             ["bindVars"] = bindVariables,
             ["batchSize"] = _options.BatchSize,
         };
+        if (warningsExpected)
+        {
+            body["options"] = new Dictionary<string, object?> { ["failOnWarning"] = false };
+        }
         var page = await SendAsync(HttpMethod.Post, null, "_api/cursor", body, transaction, retry: transaction is null, cancellationToken).ConfigureAwait(false);
         var results = new List<JsonElement>();
         string? cursor = null;

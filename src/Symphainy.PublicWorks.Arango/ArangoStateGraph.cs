@@ -175,7 +175,8 @@ public sealed class ArangoStateGraph : IStateGraph, IProjectionCheckpoints
             _lineageQuery,
             Bind(tenant, ("@edges", _schema.Edges), ("vertex", _schema.NodeHandle(tenant, nodeId)), ("depth", maxDepth)),
             null,
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            warningsExpected: true).ConfigureAwait(false);
         return found
             .Select(s =>
             {

@@ -287,7 +287,8 @@ public sealed class ArangoStateGraphProtocolTests : IAsyncLifetime, IDisposable
               {"depth":2,"from":"sag_1","to":"fact_table","relation":"ran","node":{"tenant":"{{Tenant}}","id":"sag_1","kind":3,"updatedAt":{{When.UtcTicks}}} }
             ]
             """;
-        _server.Enqueue("POST", r => r.IsCursorCreate && r.Aql.Contains("INBOUND", StringComparison.Ordinal), new FakeResponse(201, ArangoResponses.Cursor(201, rows, false)));
+        var answer = ArangoResponses.Cursor(201, rows, false).Replace("\"warnings\":[]", "\"warnings\":[{\"code\":1202,\"message\":\"vertex 'symphainy_nodes/k' not found\"}]", StringComparison.Ordinal);
+        _server.Enqueue("POST", r => r.IsCursorCreate && r.Aql.Contains("INBOUND", StringComparison.Ordinal), new FakeResponse(201, answer));
 
         var lineage = await graph.GetLineageAsync(Tenant, "art_report", maxDepth: 10);
 
@@ -300,6 +301,7 @@ public sealed class ArangoStateGraphProtocolTests : IAsyncLifetime, IDisposable
         query.Aql.IndexOf("PRUNE", StringComparison.Ordinal).Should().BeLessThan(query.Aql.IndexOf("OPTIONS", StringComparison.Ordinal), "AQL's traversal syntax puts PRUNE before OPTIONS");
         query.Aql.Should().Contain("PRUNE e != null AND", "e is null at the start vertex, which must not be pruned");
         query.BindVars.GetProperty("depth").GetInt32().Should().Be(10);
+        query.Json.GetProperty("options").GetProperty("failOnWarning").GetBoolean().Should().BeFalse("an edge to a missing vertex warns (1202) and is not a failure");
         query.BindVars.GetProperty("vertex").GetString().Should().Be("symphainy_nodes/" + ArangoSchema.NodeKey(Tenant, "art_report"));
     }
 
