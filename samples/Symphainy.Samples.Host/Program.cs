@@ -7,8 +7,10 @@
 //   smart-city  governance without intake or workers: retention sweeps, stuck-saga detection, the state graph's
 //               projection and health
 //
-// Every role but `all` needs a shared log: set Symphainy__Redis__ConnectionString. Callers authenticate with the
-// Security Guard's API keys (Symphainy__SmartCity__Security__ApiKeys__0__Id / __SecretHash / __Tenant).
+// Every role but `all` needs a shared log: set Symphainy__Redis__ConnectionString. With Symphainy__Arango__Url set the
+// state graph is on ArangoDB (one graph for every process), otherwise it is the embedded SQLite file of each process.
+// Callers authenticate with the Security Guard's API keys (Symphainy__SmartCity__Security__ApiKeys__0__Id /
+// __SecretHash / __Tenant).
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Symphainy;
 using Symphainy.Experience;
@@ -29,6 +31,7 @@ if (!roles.Contains(role))
 }
 
 var shared = !string.IsNullOrWhiteSpace(builder.Configuration["Symphainy:Redis:ConnectionString"]);
+var arango = !string.IsNullOrWhiteSpace(builder.Configuration["Symphainy:Arango:Url"]);
 if (role != "all" && !shared)
 {
     Console.Error.WriteLine($"HOST_ROLE '{role}' shares its work with other processes: set Symphainy__Redis__ConnectionString (a redis-server with appendfsync always).");
@@ -49,6 +52,11 @@ builder.Services.AddSymphainy(symphainy =>
         symphainy.UseRedis();
     }
 
+    if (arango)
+    {
+        symphainy.UseArangoStateGraph();
+    }
+
     if (role is "all" or "runtime")
     {
         symphainy.AddExperience();
@@ -67,6 +75,6 @@ else
     app.MapHealthChecks("/v1/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
 }
 
-Console.WriteLine($"Symphainy host: role {role}, {(shared ? "shared log on Redis" : "embedded log")}");
+Console.WriteLine($"Symphainy host: role {role}, {(shared ? "shared log on Redis" : "embedded log")}, {(arango ? "state graph on ArangoDB" : "embedded SQLite state graph")}");
 await app.RunAsync();
 return 0;

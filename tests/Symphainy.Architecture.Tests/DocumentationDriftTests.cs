@@ -78,12 +78,18 @@ public sealed partial class DocumentationDriftTests
         var lines = File.ReadAllLines(Path.Combine(RepoRoot(), "samples/.env.example"));
         var hostSection = Array.FindIndex(lines, l => l.StartsWith("# --- samples/Symphainy.Samples.Host only", StringComparison.Ordinal));
         hostSection.Should().BePositive("the host sample's variables have a section of their own");
+        var composeSection = Array.FindIndex(lines, l => l.StartsWith("# --- samples/docker-compose.yml only", StringComparison.Ordinal));
+        composeSection.Should().BeGreaterThan(hostSection, "the compose file's own variables come last, in a section of their own");
         var example = lines[..hostSection].Select(l => ExampleVariable().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToArray();
         documented.Should().BeEquivalentTo(settings, "docs/configuration.md names each setting's environment variable");
         example.Should().BeEquivalentTo(settings, "samples/.env.example lists every setting once, and nothing else");
         example.Should().OnlyHaveUniqueItems();
-        lines[hostSection..].Select(l => HostVariable().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value)
+        lines[hostSection..composeSection].Select(l => HostVariable().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value)
             .Should().BeEquivalentTo(["HOST_ROLE", "ASPNETCORE_URLS"], "the host section holds the host's own variables only");
+        var compose = File.ReadAllText(Path.Combine(RepoRoot(), "samples/docker-compose.yml"));
+        var composeOnly = lines[composeSection..].Select(l => HostVariable().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToArray();
+        composeOnly.Should().NotBeEmpty().And.OnlyContain(v => !v.StartsWith("Symphainy__", StringComparison.Ordinal) && compose.Contains("${" + v, StringComparison.Ordinal),
+            "the compose section holds only variables the compose file itself reads (such as the ArangoDB root password)");
     }
 
     [Fact]
@@ -93,7 +99,7 @@ public sealed partial class DocumentationDriftTests
             .Select(l => HostVariable().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToHashSet();
         var composed = File.ReadAllLines(Path.Combine(RepoRoot(), "samples/docker-compose.yml"))
             .Select(l => ComposeVariable().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToArray();
-        composed.Should().Contain("HOST_ROLE").And.Contain("Symphainy__Redis__ConnectionString");
+        composed.Should().Contain("HOST_ROLE").And.Contain("Symphainy__Redis__ConnectionString").And.Contain("Symphainy__Arango__Url").And.Contain("ARANGO_ROOT_PASSWORD");
         composed.Should().OnlyContain(v => documented.Contains(v), "every variable the compose file sets is in samples/.env.example");
     }
 

@@ -88,6 +88,20 @@ public sealed class PlaneLayeringTests
     public void Providers_may_use_their_infrastructure_client()
     {
         PlaneRules.Violations("Symphainy.PublicWorks.Redis", ["Symphainy.Runtime", "Symphainy.Foundations", "StackExchange.Redis"]).Should().BeEmpty();
+        PlaneRules.Violations("Symphainy.PublicWorks.Arango", ["Symphainy.Runtime", "Symphainy.Foundations", "Microsoft.Extensions.Http", "System.Net.Http"]).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void The_arango_provider_is_a_classified_provider_that_may_not_reference_a_higher_plane()
+    {
+        SourceProjects().Cast<object[]>().Select(row => (string)row[0]).Should().Contain("Symphainy.PublicWorks.Arango", "the provider is in src/ and so under every layering test above");
+        PlaneRules.AllowedReferences("Symphainy.PublicWorks.Arango").Should().Equal("Symphainy.Runtime", "Symphainy.Foundations");
+        foreach (var higher in new[] { "Symphainy.Agents", "Symphainy.SmartCity", "Symphainy.Realms", "Symphainy.Experience", "Symphainy", "Symphainy.PublicWorks.Sqlite" })
+        {
+            PlaneRules.Violations("Symphainy.PublicWorks.Arango", [higher]).Should().ContainSingle(higher).Which.Should().Contain("only lower planes");
+        }
+
+        PlaneRules.Violations("Symphainy.Foundations", ["Symphainy.PublicWorks.Arango"]).Should().ContainSingle("no plane names the Arango provider");
     }
 
     [Fact]

@@ -4,7 +4,11 @@ using Symphainy.State;
 
 namespace Symphainy.Conformance.State;
 
-/// <summary>The contract every <see cref="IStateGraph"/> adapter keeps; derive and say how to create one.</summary>
+/// <summary>
+/// The contract every <see cref="IStateGraph"/> adapter keeps; derive and say how to create one. The tests are skippable:
+/// an adapter whose server the environment does not name (ArangoDB without <c>SYMPHAINY_ARANGO_URL</c>) calls
+/// <c>Skip.If</c> in <see cref="CreateGraphAsync"/>, and each test then reports itself skipped with the reason, never passed.
+/// </summary>
 public abstract class StateGraphConformance
 {
     /// <summary>The clock for node timestamps.</summary>
@@ -21,7 +25,7 @@ public abstract class StateGraphConformance
     private GraphNode Node(TenantId tenant, string id, GraphNodeKind kind, object? properties = null) =>
         new(tenant, id, kind, properties is null ? null : JsonSerializer.SerializeToElement(properties), Time.GetUtcNow());
 
-    [Fact]
+    [SkippableFact]
     public async Task A_written_node_reads_back_with_its_properties()
     {
         var graph = await CreateGraphAsync(Time);
@@ -37,7 +41,7 @@ public abstract class StateGraphConformance
         (await graph.GetNodeAsync(tenant, "sag_2")).Should().BeNull();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Upserting_a_node_again_replaces_it()
     {
         var graph = await CreateGraphAsync(Time);
@@ -52,7 +56,7 @@ public abstract class StateGraphConformance
         (await graph.QueryNodesAsync(tenant, GraphNodeKind.Step, 10)).Should().ContainSingle();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Edges_are_idempotent_and_listed_in_both_directions()
     {
         var graph = await CreateGraphAsync(Time);
@@ -67,7 +71,7 @@ public abstract class StateGraphConformance
         (await graph.GetEdgesAsync(tenant, "int_1", EdgeDirection.Incoming)).Should().BeEmpty();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_edge_may_arrive_before_its_nodes()
     {
         var graph = await CreateGraphAsync(Time);
@@ -80,7 +84,7 @@ public abstract class StateGraphConformance
         (await graph.GetLineageAsync(tenant, "later_effect")).Single().Node!.Kind.Should().Be(GraphNodeKind.Fact);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Nodes_of_a_kind_page_in_id_order()
     {
         var graph = await CreateGraphAsync(Time);
@@ -106,7 +110,7 @@ public abstract class StateGraphConformance
         seen.Should().Equal(ids);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Lineage_of_an_artifact_walks_a_five_level_chain_with_depths_nearest_first()
     {
         var graph = await CreateGraphAsync(Time);
@@ -127,7 +131,7 @@ public abstract class StateGraphConformance
         (await graph.GetLineageAsync(tenant, "ses_1")).Should().BeEmpty();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Lineage_reports_each_ancestor_once_at_its_shortest_depth_and_survives_cycles()
     {
         var graph = await CreateGraphAsync(Time);
@@ -143,7 +147,7 @@ public abstract class StateGraphConformance
         lineage.Select(s => (s.NodeId, s.Depth)).Should().BeEquivalentTo(new[] { ("a", 1), ("b", 1) });
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Bad_arguments_are_refused_with_typed_errors()
     {
         var graph = await CreateGraphAsync(Time);
@@ -158,7 +162,7 @@ public abstract class StateGraphConformance
         (await badDepth.Should().ThrowAsync<SymphainyException>()).Which.Code.Should().Be("state.invalid_argument");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Deleting_nodes_removes_them_and_every_edge_at_them_and_nothing_of_another_tenant()
     {
         var graph = await CreateGraphAsync(Time);
@@ -190,7 +194,7 @@ public abstract class StateGraphConformance
         (await graph.DeleteNodesAsync(tenant, ["int_1", "sag_1", "sag_1/step/0"])).Should().Be(0, "deleting again deletes nothing more");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Deleting_a_tenant_removes_all_its_nodes_and_edges_and_nothing_of_another_tenant()
     {
         var graph = await CreateGraphAsync(Time);
@@ -226,7 +230,7 @@ public abstract class StateGraphConformance
         (await badId.Should().ThrowAsync<SymphainyException>()).Which.Code.Should().Be("state.invalid_key");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
