@@ -1,9 +1,9 @@
 namespace Symphainy.PublicWorks.Arango.Tests;
 
 /// <summary>
-/// ArangoDB's answers as its HTTP API documentation (3.11/3.12) shows them: success bodies of the endpoints the graph
-/// uses and the error body <c>{"error":true,"code":...,"errorNum":...,"errorMessage":...}</c>. Written from the
-/// documentation, not captured from a running server.
+/// ArangoDB's answers in the shapes its HTTP API documentation (3.11/3.12) gives: success bodies of the endpoints the
+/// graph uses and the error body <c>{"error":true,"code":...,"errorNum":...,"errorMessage":...}</c>. Written by hand
+/// after the documentation, not captured from a running server: a real server may differ in detail.
 /// </summary>
 public static class ArangoResponses
 {
