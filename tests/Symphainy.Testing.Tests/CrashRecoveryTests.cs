@@ -4,7 +4,8 @@ using Symphainy.Wal;
 
 namespace Symphainy.Testing.Tests;
 
-/// <summary>Kill a host without a stop and start another on the same log. One class: the gate is static.</summary>
+/// <summary>Kill a host without a stop and start another on the same log.</summary>
+[Collection(nameof(Gated))]
 public sealed class CrashRecoveryTests
 {
     [Theory]

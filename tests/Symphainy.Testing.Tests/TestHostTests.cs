@@ -5,6 +5,7 @@ using Xunit.Sdk;
 
 namespace Symphainy.Testing.Tests;
 
+[Collection(nameof(Gated))] // the gate is static: its tests do not run in parallel
 public sealed class TestHostTests
 {
     private static Task<SymphainyTestHost> StartAsync(Action<SymphainyTestHostOptions>? options = null) =>
