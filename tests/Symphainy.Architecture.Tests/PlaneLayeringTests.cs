@@ -73,6 +73,19 @@ public sealed class PlaneLayeringTests
         }
     }
 
+    [Fact]
+    public void The_test_kit_may_reference_every_plane_a_host_uses_and_no_plane_may_reference_it()
+    {
+        PlaneRules.Violations("Symphainy.Testing",
+            ["Symphainy.Runtime", "Symphainy.Foundations", "Symphainy.Agents", "Symphainy.SmartCity", "Symphainy.Realms", "FluentAssertions"]).Should().BeEmpty();
+        PlaneRules.Violations("Symphainy.Testing", ["Symphainy.Experience"]).Should().ContainSingle("realm tests need no HTTP server");
+        PlaneRules.Violations("Symphainy.Testing", ["Microsoft.Data.Sqlite"]).Should().ContainSingle("the kit runs on the in-memory adapters");
+        foreach (var plane in new[] { "Symphainy.Runtime", "Symphainy.Foundations", "Symphainy.Agents", "Symphainy.SmartCity", "Symphainy.Realms", "Symphainy.Experience" })
+        {
+            PlaneRules.Violations(plane, ["Symphainy.Testing"]).Should().ContainSingle(plane).Which.Should().Contain("only lower planes");
+        }
+    }
+
     [Theory]
     [InlineData("Symphainy.Runtime", "StackExchange.Redis")]
     [InlineData("Symphainy.Runtime", "Microsoft.Data.Sqlite")]

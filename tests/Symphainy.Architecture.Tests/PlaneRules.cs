@@ -32,6 +32,9 @@ public static class PlaneRules
         // The .NET client mirrors the HTTP contract with its own types, so an application that only talks to a
         // Symphainy server does not pull the platform in.
         "Symphainy.Experience.Client" => [],
+        // The test kit starts a whole platform in a test, so it stands on every plane a host uses (not on Experience:
+        // realm tests need no HTTP server) and no plane may reference it.
+        "Symphainy.Testing" => Realms,
         "Symphainy" => AnySymphainy,
         _ => throw new ArgumentException(
             $"{package} is not a known plane. Add it to PlaneRules with the planes it may reference before adding it to src/.", nameof(package)),
@@ -40,7 +43,7 @@ public static class PlaneRules
     /// <summary>Whether a package must stay free of infrastructure clients.</summary>
     public static bool IsInfrastructureFree(string package) =>
         package is "Symphainy.Runtime" or "Symphainy.Foundations" or "Symphainy.Agents" or "Symphainy.SmartCity"
-            or "Symphainy.Realms" or "Symphainy.Realms.Analyzers" or "Symphainy.Experience.Client";
+            or "Symphainy.Realms" or "Symphainy.Realms.Analyzers" or "Symphainy.Experience.Client" or "Symphainy.Testing";
 
     /// <summary>The forbidden ones among <paramref name="references"/> of <paramref name="package"/>, each with the reason.</summary>
     /// <param name="package">The referencing package.</param>

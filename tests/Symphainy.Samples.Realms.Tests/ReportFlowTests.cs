@@ -1,35 +1,45 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Symphainy.Blobs;
-using Symphainy.Sagas;
+using Symphainy.Hosting;
+using Symphainy.Realms;
 using Symphainy.Samples.Realms.Content;
 using Symphainy.Samples.Realms.Insights;
 using Symphainy.Samples.Realms.Outcomes;
+using Symphainy.Testing;
 
 namespace Symphainy.Samples.Realms.Tests;
 
-/// <summary>One intent across the three realms: upload, assess, explain, report; recorded, and replayed after a restart.</summary>
+/// <summary>
+/// One intent across the three realms: upload, assess, explain, report; recorded, replayed after a crash, and replayed
+/// from a recording against the current code. Every host is a <see cref="SymphainyTestHost"/>: the whole platform in
+/// process, Smart City included, on a fake clock.
+/// </summary>
 public sealed partial class ReportFlowTests : IDisposable
 {
-    private static readonly TenantId Tenant = TenantId.Parse("ten_019ab0c1e4a37c3a9f1e2b3c4d5e6f70");
-    private readonly List<DirectoryInfo> _directories = [];
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("symphainy-samples-");
 
     private static ReportRequest Request => new(SampleFiles.Inline(SampleFiles.Orders), SampleFiles.Inline(SampleFiles.Policy));
 
-    public void Dispose()
+    public void Dispose() => _directory.Delete(recursive: true);
+
+    private static void Realms(ISymphainyBuilder symphainy) => symphainy.AddRealm<ContentRealm>().AddRealm<InsightsRealm>().AddRealm<OutcomesRealm>();
+
+    private static Task<SymphainyTestHost> StartAsync(CountingChatClient chat, bool fileLog = false) =>
+        SymphainyTestHost.StartAsync(Realms, o => (o.ChatClient, o.UseFileLog) = (chat, fileLog));
+
+    private static async Task<T> RunAsync<T>(SymphainyTestHost host, string type, object payload)
     {
-        foreach (var directory in _directories)
-        {
-            directory.Delete(recursive: true);
-        }
+        var run = await host.RunAsync(type, payload);
+        run.Should().HaveCompleted($"{type} should complete");
+        return run.Output<T>();
     }
 
     [Fact]
     public async Task The_report_lists_exactly_the_known_defects_of_the_sample_orders()
     {
-        await using var host = await RealmHost.StartAsync(NewDirectory(), Tenant, new CountingChatClient());
-        var report = await host.RunAsync<GeneratedReport>("outcomes.generate_report", Request);
+        await using var host = await StartAsync(new CountingChatClient());
+        var report = await RunAsync<GeneratedReport>(host, "outcomes.generate_report", Request);
 
         report.Defects.Select(d => d.Key).Should().BeEquivalentTo(SampleFiles.KnownDefects, "the assessment finds those defects, no more, no fewer");
         var listed = DefectLine().Matches(report.Report.Markdown).Select(m => $"{m.Groups[1].Value}@{m.Groups[2].Value}").ToList();
@@ -54,8 +64,8 @@ public sealed partial class ReportFlowTests : IDisposable
     [Fact]
     public async Task Every_agent_claim_cites_a_fact_the_agent_gathered_and_every_defect_is_explained()
     {
-        await using var host = await RealmHost.StartAsync(NewDirectory(), Tenant, new CountingChatClient());
-        var report = await host.RunAsync<GeneratedReport>("outcomes.generate_report", Request);
+        await using var host = await StartAsync(new CountingChatClient());
+        var report = await RunAsync<GeneratedReport>(host, "outcomes.generate_report", Request);
 
         var artifacts = new (string Agent, IReadOnlyList<Symphainy.Agents.Claim> Claims, IReadOnlyList<Symphainy.Agents.Fact> Facts)[]
         {
@@ -84,92 +94,97 @@ public sealed partial class ReportFlowTests : IDisposable
     }
 
     [Fact]
-    public async Task A_restarted_host_replays_the_recorded_steps_and_agent_outputs_and_reproduces_the_report_hash()
+    public async Task A_crashed_host_replays_the_recorded_steps_and_agent_outputs_and_reproduces_the_report_hash()
     {
         // The reference: the same intent run without interruption.
         string expected;
-        await using (var straight = await RealmHost.StartAsync(NewDirectory(), Tenant, new CountingChatClient()))
+        await using (var straight = await StartAsync(new CountingChatClient()))
         {
-            expected = (await straight.RunAsync<GeneratedReport>("outcomes.generate_report", Request)).Report.MarkdownSha256;
+            expected = (await RunAsync<GeneratedReport>(straight, "outcomes.generate_report", Request)).Report.MarkdownSha256;
         }
 
-        // The first host stops while the synthesis agent is being asked: ingestion, assessment and the analyst's output are recorded.
-        var data = NewDirectory();
-        var first = new CountingChatClient(holdWhenAsked: ReportSynthesizer.Asks);
-        SagaId saga;
-        await using (var host = await RealmHost.StartAsync(data, Tenant, first))
+        // The host is killed while the synthesis agent is being asked: ingestion, assessment and the analyst's output are recorded.
+        var chat = new CountingChatClient(holdWhenAsked: ReportSynthesizer.Asks);
+        await using var host = await StartAsync(chat, fileLog: true);
+        var run = await host.SubmitAsync("outcomes.generate_report", Request);
+        await chat.Entered.WaitAsync(TimeSpan.FromSeconds(60));
+        chat.CallsFor(QualityAnalyst.Asks).Should().Be(2, "the analyst was asked once to extract facts and once to reason");
+        var (analystBefore, synthesisBefore) = (chat.CallsFor(QualityAnalyst.Asks), chat.CallsFor(ReportSynthesizer.Asks));
+
+        // A new host on the same log recovers the saga: recorded steps return their results, the analyst is not asked again.
+        await host.CrashAndRecoverAsync();
+        (await run.WaitForEndAsync()).Should().HaveCompleted();
+        var report = run.Output<GeneratedReport>();
+
+        report.Report.MarkdownSha256.Should().Be(expected, "replaying the log reproduces the report");
+        report.Defects.Select(d => d.Key).Should().BeEquivalentTo(SampleFiles.KnownDefects);
+        (chat.CallsFor(QualityAnalyst.Asks) - analystBefore).Should().Be(0, "the analyst's recorded output is replayed, never asked for again");
+        (chat.CallsFor(ReportSynthesizer.Asks) - synthesisBefore).Should().Be(2, "the synthesis was not recorded before the crash, so it runs after the recovery");
+        run.History.Steps.GroupBy(s => s.Index).Should().OnlyContain(g => g.Count() == 1, "no step is recorded twice");
+    }
+
+    [Fact]
+    public async Task A_recorded_report_replays_against_the_current_realms_without_asking_any_agent()
+    {
+        var path = Path.Combine(_directory.FullName, "report.wal");
+        await using (var host = await StartAsync(new CountingChatClient()))
         {
-            saga = await host.SubmitAsync("outcomes.generate_report", Request);
-            await first.Entered.WaitAsync(TimeSpan.FromSeconds(60));
-            await host.StopAsync();
+            var run = await host.RunAsync("outcomes.generate_report", Request);
+            run.Should().HaveCompleted().And.HaveAgentOutputCitingItsFacts(run.History.Steps.First(s => s.Kind == Symphainy.Wal.Records.StepKind.Agent).Name);
+            await host.RecordAsync(run, path);
         }
 
-        first.CallsFor(QualityAnalyst.Asks).Should().Be(2, "the analyst was asked once to extract facts and once to reason");
+        var replaying = new CountingChatClient();
+        var result = await SymphainyTestHost.ReplayAsync(path, Realms, o => o.ChatClient = replaying);
 
-        // The second host recovers the saga: recorded steps return their results, the analyst is not asked again.
-        var second = new CountingChatClient();
-        await using (var host = await RealmHost.StartAsync(data, Tenant, second))
-        {
-            var end = await host.Engine.WaitForEndAsync(Tenant, saga).WaitAsync(TimeSpan.FromSeconds(60));
-            end.State.Should().Be(SagaState.Completed, $"{end.Error?.Code}: {end.Error?.Message}");
-            var report = end.Output!.Value.Deserialize<GeneratedReport>(RealmHost.Web)!;
-
-            report.Report.MarkdownSha256.Should().Be(expected, "replaying the log reproduces the report");
-            report.Defects.Select(d => d.Key).Should().BeEquivalentTo(SampleFiles.KnownDefects);
-            second.CallsFor(QualityAnalyst.Asks).Should().Be(0, "the analyst's recorded output is replayed, never asked for again");
-            second.CallsFor(ReportSynthesizer.Asks).Should().Be(2, "the synthesis was not recorded before the stop, so it runs after the restart");
-        }
+        result.Should().BeDeterministic();
+        result.End!.GetOutput<GeneratedReport>()!.Defects.Select(d => d.Key).Should().BeEquivalentTo(SampleFiles.KnownDefects);
+        replaying.CallsFor(QualityAnalyst.Asks).Should().Be(0, "every agent output is replayed from the recording");
+        replaying.CallsFor(ReportSynthesizer.Asks).Should().Be(0);
     }
 
     [Fact]
     public async Task An_uploaded_file_is_read_from_the_blob_store_and_gives_the_same_report_as_inline_content()
     {
-        await using var host = await RealmHost.StartAsync(NewDirectory(), Tenant, new CountingChatClient());
-        var inline = await host.RunAsync<GeneratedReport>("outcomes.generate_report", Request);
+        await using var host = await StartAsync(new CountingChatClient());
+        var inline = await RunAsync<GeneratedReport>(host, "outcomes.generate_report", Request);
 
         using var upload = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(SampleFiles.Read(SampleFiles.Orders)));
-        var blob = await host.Services.GetRequiredService<IBlobStore>().PutAsync(Tenant, upload);
-        var uploaded = await host.RunAsync<GeneratedReport>("outcomes.generate_report",
+        var blob = await host.Services.GetRequiredService<IBlobStore>().PutAsync(host.Tenant, upload);
+        var uploaded = await RunAsync<GeneratedReport>(host, "outcomes.generate_report",
             new ReportRequest(new SourceFile(SampleFiles.Orders, Blob: blob.Sha256), SampleFiles.Inline(SampleFiles.Policy)));
 
         uploaded.Report.MarkdownSha256.Should().Be(inline.Report.MarkdownSha256);
 
-        var missing = await host.Engine.WaitForEndAsync(Tenant, await host.SubmitAsync("content.ingest", new IngestRequest([new SourceFile("gone.csv", Blob: new string('0', 64))])));
-        missing.State.Should().Be(SagaState.Failed);
+        var missing = await host.RunAsync("content.ingest", new IngestRequest([new SourceFile("gone.csv", Blob: new string('0', 64))]));
+        missing.Should().HaveFailedWith("saga.step_failed");
         missing.Error!.Message.Should().Contain("content.read:gone.csv").And.Contain("No document");
     }
 
     [Fact]
     public async Task Each_realm_capability_runs_on_its_own()
     {
-        await using var host = await RealmHost.StartAsync(NewDirectory(), Tenant, new CountingChatClient());
+        await using var host = await StartAsync(new CountingChatClient());
 
-        var ingested = await host.RunAsync<IngestedContent>("content.ingest", new IngestRequest([SampleFiles.Inline(SampleFiles.Orders), SampleFiles.Inline(SampleFiles.Policy)]));
+        var ingested = await RunAsync<IngestedContent>(host, "content.ingest", new IngestRequest([SampleFiles.Inline(SampleFiles.Orders), SampleFiles.Inline(SampleFiles.Policy)]));
         ingested.Documents.Select(d => (d.Name, d.Kind, d.Table?.Rows.Count ?? d.Chunks.Count)).Should().Equal(("orders.csv", "csv", 14), ("policy.txt", "text", 4));
         ingested.Artifacts.Should().Contain(a => a.Reference == "orders.csv#row=3" && a.Title.Contains("customer = Hopper, Grace"));
         ingested.Artifacts.Should().Contain(a => a.Reference == "policy.txt#chunk=3;lines=6-8");
 
-        var retrieved = await host.RunAsync<RetrievedFacts>("content.retrieve", new RetrieveRequest([SampleFiles.Inline(SampleFiles.Orders)], ["orders.csv#row=8"]));
+        var retrieved = await RunAsync<RetrievedFacts>(host, "content.retrieve", new RetrieveRequest([SampleFiles.Inline(SampleFiles.Orders)], ["orders.csv#row=8"]));
         retrieved.Facts.Should().ContainSingle().Which.Statement.Should().Contain("customer = Frances \"Fran\" Allen");
 
-        var quality = await host.RunAsync<QualityReport>("insights.assess_data_quality", new AssessRequest(SampleFiles.Inline(SampleFiles.Orders), SampleFiles.Inline(SampleFiles.Policy)));
+        var quality = await RunAsync<QualityReport>(host, "insights.assess_data_quality", new AssessRequest(SampleFiles.Inline(SampleFiles.Orders), SampleFiles.Inline(SampleFiles.Policy)));
         quality.Assessment.Defects.Select(d => d.Key).Should().BeEquivalentTo(SampleFiles.KnownDefects);
 
-        var schema = await host.RunAsync<SchemaComparison>("insights.match_schemas", new MatchRequest(SampleFiles.Inline(SampleFiles.Reference), SampleFiles.Inline(SampleFiles.Orders)));
+        var schema = await RunAsync<SchemaComparison>(host, "insights.match_schemas", new MatchRequest(SampleFiles.Inline(SampleFiles.Reference), SampleFiles.Inline(SampleFiles.Orders)));
         schema.Renamed.Select(m => (m.Left, m.Right)).Should().Equal(("customer_name", "customer"), ("date", "order_date"));
         schema.MissingFromRight.Should().Equal("channel");
         schema.AddedInRight.Should().BeEmpty();
 
-        var withReference = await host.RunAsync<GeneratedReport>("outcomes.generate_report", Request with { Reference = SampleFiles.Inline(SampleFiles.Reference) });
+        var withReference = await RunAsync<GeneratedReport>(host, "outcomes.generate_report", Request with { Reference = SampleFiles.Inline(SampleFiles.Reference) });
         withReference.Report.Markdown.Should().Contain("## Schema compared with `orders_reference.csv`").And.Contain("- Missing: channel");
         withReference.Defects.Select(d => d.Key).Should().BeEquivalentTo(SampleFiles.KnownDefects, "the schema comparison adds no defect");
-    }
-
-    private string NewDirectory()
-    {
-        var directory = Directory.CreateTempSubdirectory("symphainy-samples-");
-        _directories.Add(directory);
-        return directory.FullName;
     }
 
     private static string Sha256(string text) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));

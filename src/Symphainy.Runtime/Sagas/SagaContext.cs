@@ -353,9 +353,7 @@ public sealed class SagaContext
     {
         if (Recorded(index) is { } recorded && (recorded.Name != name || recorded.StepKind != kind))
         {
-            throw new SymphainyException(
-                ErrorCodes.SagaNondeterministic,
-                $"Saga {_run.Id} ({_run.Definition.Name} v{_run.Definition.Version}) called {kind} '{name}' as step {index}, but the log recorded {recorded.StepKind} '{recorded.Name}' there.");
+            throw new SagaNondeterminismException(_run.Id, _run.Definition.Name, _run.Definition.Version, index, (kind, name), (recorded.StepKind, recorded.Name));
         }
     }
 

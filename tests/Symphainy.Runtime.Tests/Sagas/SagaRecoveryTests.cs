@@ -136,6 +136,41 @@ public sealed class SagaRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task Replayed_code_that_returns_before_a_recorded_step_is_non_deterministic_and_says_which_step()
+    {
+        SagaId saga;
+        await using (var first = await StartAsync(s => s.Approve()))
+        {
+            saga = (await first.SubmitAsync("orders.approve", new OrderInput("r-9", 1))).Execution;
+            await first.WaitForStateAsync(saga, SagaState.Waiting);
+        }
+
+        var observer = new PoisonCapture();
+        await using var second = await StartAsync(s => s.Shortened(), services => services.AddSingleton<ISagaRecoveryObserver>(observer));
+        await second.IdleAsync();
+
+        var problem = observer.Problem.Should().BeOfType<SagaNondeterminismException>().Subject;
+        (problem.StepIndex, problem.RecordedKind, problem.RecordedName, problem.CalledName).Should().Be((1, StepKind.Wait, "approve", (string?)null));
+        problem.Message.Should().Be($"Saga {saga} (orders.approve v1) returned without calling step 1, but the log recorded Wait 'approve' there.");
+        (await second.RecordsAsync(saga)).Should().NotContain(r => r.Kind == WalRecordKind.SagaEnded, "the saga is poisoned, not completed with a recorded step dropped");
+    }
+
+    private sealed class PoisonCapture : ISagaRecoveryObserver
+    {
+        public SymphainyException? Problem { get; private set; }
+
+        public ValueTask BeforeResumeAsync(SagaSnapshot saga, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask AfterResumeAsync(SagaSnapshot saga, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask OnPoisonAsync(SagaSnapshot saga, SymphainyException problem, CancellationToken cancellationToken)
+        {
+            Problem = problem;
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [Fact]
     public async Task A_saga_whose_definition_is_missing_waits_unfinished_and_resumes_once_it_is_deployed()
     {
         SagaId saga;
@@ -313,6 +348,12 @@ public sealed class TestSagas(Symphainy.Hosting.ISymphainyBuilder builder)
     public TestSagas Place()
     {
         builder.AddSaga<PlaceOrder>("orders.place");
+        return this;
+    }
+
+    public TestSagas Shortened()
+    {
+        builder.AddSaga<ApproveOrderShortened>("orders.approve", 1);
         return this;
     }
 

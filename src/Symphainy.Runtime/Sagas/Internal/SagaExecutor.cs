@@ -753,6 +753,7 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
                 var bound = run.BoundInput;
                 run.BoundInput = null; // once: a run that is suspended and resumed reads the recorded input
                 var (ended, output) = await run.Definition.RunAsync(Services, context, run.Input, bound).ConfigureAwait(true);
+                ThrowIfRecordedStepsRemain(run);
                 try
                 {
                     await EndAsync(run, SagaState.Completed, ended, ended.AsMemory(output), null).ConfigureAwait(true);
@@ -936,6 +937,30 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
         }
 
         await _retention.OnSagaEndedAsync(_stopping.Token).ConfigureAwait(true);
+    }
+
+    // Replay: an orchestrator that returns before reaching steps the log recorded was changed (a step removed); ending
+    // the saga would silently drop what the log says happened.
+    private static void ThrowIfRecordedStepsRemain(SagaRun run)
+    {
+        if (!run.HasRecorded)
+        {
+            return;
+        }
+
+        StepCompletedPayload? first = null;
+        foreach (var (index, step) in run.Recorded)
+        {
+            if (index >= run.NextIndex && (first is null || index < first.Index))
+            {
+                first = step;
+            }
+        }
+
+        if (first is not null)
+        {
+            throw new SagaNondeterminismException(run.Id, run.Definition.Name, run.Definition.Version, first.Index, null, (first.StepKind, first.Name));
+        }
     }
 
     private async Task PoisonAsync(SagaRun run, SymphainyException error)
