@@ -93,6 +93,22 @@ public sealed partial class DocumentationDriftTests
     }
 
     [Fact]
+    public void Every_project_in_the_repository_is_in_the_solution()
+    {
+        // build.sh builds Symphainy.sln once and then runs each tests/*.Tests.csproj without building it: a project
+        // missing from the solution would run stale binaries or none.
+        var root = RepoRoot();
+        var solution = File.ReadAllText(Path.Combine(root, "Symphainy.sln")).Replace('\\', '/');
+        var projects = new[] { "src", "tests", "samples", "benchmarks" }
+            .SelectMany(d => Directory.GetFiles(Path.Combine(root, d), "*.csproj", SearchOption.AllDirectories))
+            .Select(p => Path.GetRelativePath(root, p).Replace('\\', '/'))
+            .Where(p => !p.Split('/').Any(part => part is "bin" or "obj"))
+            .ToArray();
+        projects.Should().Contain("tests/Symphainy.Architecture.Tests/Symphainy.Architecture.Tests.csproj");
+        projects.Where(p => !solution.Contains(p, StringComparison.Ordinal)).Should().BeEmpty("every project is built by `dotnet build Symphainy.sln`");
+    }
+
+    [Fact]
     public void The_compose_file_sets_only_variables_the_environment_contract_documents()
     {
         var documented = File.ReadAllLines(Path.Combine(RepoRoot(), "samples/.env.example"))
