@@ -24,10 +24,10 @@ public sealed class WorkloadProcess : IDisposable
     public static string Dll => BuiltPrograms.Dll("tests/Symphainy.Reliability.Workload");
 
     /// <summary>Starts the workload with <paramref name="arguments"/> (see its Program.cs).</summary>
-    public static WorkloadProcess Start(params string[] arguments) => Start(null, arguments);
+    public static WorkloadProcess Start(params string[] arguments) => StartIn(null, arguments);
 
     /// <summary>Starts the workload through <c>bash -c</c> with <paramref name="shellPrefix"/> before it (a <c>ulimit</c>, say), or directly.</summary>
-    public static WorkloadProcess Start(string? shellPrefix, params string[] arguments)
+    public static WorkloadProcess StartIn(string? shellPrefix, params string[] arguments)
     {
         ProcessStartInfo start;
         if (shellPrefix is null)
