@@ -30,13 +30,13 @@ public static class WorkloadHost
     }
 
     /// <summary>The embedded host: file log (64 KiB segments, so they roll often), SQLite graph, agents, the mixed sagas.</summary>
-    public static async Task<IHost> StartFileHostAsync(string dataDirectory)
+    public static async Task<IHost> StartFileHostAsync(string dataDirectory, long segmentBytes = 65536)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = dataDirectory });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Symphainy:DataDirectory"] = dataDirectory,
-            ["Symphainy:Wal:SegmentSizeBytes"] = "65536",
+            ["Symphainy:Wal:SegmentSizeBytes"] = segmentBytes.ToString(CultureInfo.InvariantCulture),
         });
         Log(builder);
         builder.Services.AddSingleton<IWalRetentionHold>(new KeepEverything()); // the tests read the whole log
@@ -48,7 +48,8 @@ public static class WorkloadHost
 
     public static async Task RunFileAsync(string dataDirectory, int run, int seed, int pauseMs, bool largePayloads)
     {
-        using var host = await StartFileHostAsync(dataDirectory);
+        // Filling the disk: large segments, so that a limit on the size of one file (ulimit -f) is reached by the log too.
+        using var host = await StartFileHostAsync(dataDirectory, largePayloads ? 64L * 1024 * 1024 : 65536);
         Say("READY");
         var intake = host.Services.GetRequiredService<IIntentIntake>();
         await SubmitForeverAsync(intake, Tenant, $"r{run}", seed, pauseMs, largePayloads, workers: largePayloads ? 8 : 4);

@@ -33,6 +33,8 @@ public static class LogAudit
         [MixedSagas.Signal] = [("one", StepKind.Step), ("go", StepKind.Wait), ("two", StepKind.Step)],
         [MixedSagas.Compensate] = [("reserve", StepKind.Step), ("reserve", StepKind.Compensation)],
         [MixedSagas.Retry] = [("flaky", StepKind.Step), ("after", StepKind.Step)],
+        [Faults.FaultSagas.Steps] = [("one", StepKind.Step), ("two", StepKind.Step), ("three", StepKind.Step)],
+        [Faults.FaultSagas.Timer] = [("one", StepKind.Step), ("pause", StepKind.Timer), ("two", StepKind.Step)],
     };
 
     public sealed class Report

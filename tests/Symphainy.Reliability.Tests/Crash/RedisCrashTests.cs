@@ -19,6 +19,12 @@ public sealed class RedisCrashTests(ITestOutputHelper output)
     private readonly string _prefix = "rel" + Guid.NewGuid().ToString("N")[..10];
     private readonly Dictionary<WorkloadProcess, string> _names = [];
 
+    /// <summary>
+    /// Whether a killed worker may come back under its old name (and so resubmit its idempotency keys, as a client
+    /// retrying after a crash does).
+    /// </summary>
+    private const bool ReuseNames = true;
+
     [Fact]
     public async Task Workers_killed_at_random_points_lose_no_acknowledged_saga_and_every_saga_completes_exactly_once()
     {
@@ -49,7 +55,7 @@ public sealed class RedisCrashTests(ITestOutputHelper output)
                 await Task.Delay(after);
                 var name = await KillAsync(workers[victim], acknowledged, violations);
                 output.WriteLine($"kill {kill}: worker {name} killed {after} ms in; {acknowledged.Count} acknowledged so far");
-                workers[victim] = Worker(server, random.Next(2) == 0 ? name : $"w{names++}", random, submit: true);
+                workers[victim] = Worker(server, ReuseNames && random.Next(2) == 0 ? name : $"w{names++}", random, submit: true);
                 await AuditAsync(server, acknowledged, requireEnded: false, violations, $"after kill {kill}");
                 violations.Should().BeEmpty($"nothing breaks after kill {kill} (seed {seed})");
                 (await workers[victim].WaitAsync(workers[victim].Ready, TimeSpan.FromSeconds(60))).Should().BeTrue($"the replacement starts (seed {seed}); stderr: {workers[victim].Errors}");
@@ -129,7 +135,7 @@ public sealed class RedisCrashTests(ITestOutputHelper output)
 
     private WorkloadProcess Worker(RedisProcess server, string name, Random random, bool submit)
     {
-        var worker = WorkloadProcess.Start("redis", server.ConnectionString, _prefix, name, _tenant.ToString(), random.Next().ToString(CultureInfo.InvariantCulture), "20", submit ? "1" : "0");
+        var worker = WorkloadProcess.Start("redis", server.ConnectionString, _prefix, name, _tenant.ToString(), random.Next().ToString(CultureInfo.InvariantCulture), "100", submit ? "1" : "0");
         _names[worker] = name;
         return worker;
     }
