@@ -114,7 +114,8 @@ public static class WorkloadHost
             var random = new Random(seed * 31 + worker);
             for (var n = 0; ; n++)
             {
-                var type = largePayloads ? MixedSagas.Plain : MixedSagas.Types[random.Next(MixedSagas.Types.Length)];
+                // The type follows from the key, so a key resubmitted by a later process names the same work.
+                var type = largePayloads ? MixedSagas.Plain : MixedSagas.Types[(worker + (n * 5)) % MixedSagas.Types.Length];
                 var key = string.Create(CultureInfo.InvariantCulture, $"{prefix}-w{worker}-n{n}");
                 try
                 {

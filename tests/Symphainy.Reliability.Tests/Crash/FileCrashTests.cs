@@ -30,7 +30,7 @@ public sealed class FileCrashTests(ITestOutputHelper output) : IDisposable
     {
         var seed = CrashSeed.For(nameof(FileCrashTests), output);
         var random = new Random(seed);
-        var kills = ReliabilitySuite.Budget(40, 800);
+        var kills = ReliabilitySuite.Budget(32, 800);
         var acknowledged = new Dictionary<SagaId, (string Type, long Position)>();
         var violations = new List<string>();
         var graphChecks = 0;

@@ -31,7 +31,7 @@ public sealed class RedisCrashTests(ITestOutputHelper output)
         var seed = CrashSeed.For(nameof(Workers_killed_at_random_points_lose_no_acknowledged_saga_and_every_saga_completes_exactly_once), output);
         var random = new Random(seed);
         await using var server = await RedisProcess.StartAsync();
-        var kills = ReliabilitySuite.Budget(12, 200);
+        var kills = ReliabilitySuite.Budget(8, 200);
         var acknowledged = new Dictionary<SagaId, (string, long)>();
         var violations = new List<string>();
         var workers = new List<WorkloadProcess>();
@@ -135,7 +135,7 @@ public sealed class RedisCrashTests(ITestOutputHelper output)
 
     private WorkloadProcess Worker(RedisProcess server, string name, Random random, bool submit)
     {
-        var worker = WorkloadProcess.Start("redis", server.ConnectionString, _prefix, name, _tenant.ToString(), random.Next().ToString(CultureInfo.InvariantCulture), "100", submit ? "1" : "0");
+        var worker = WorkloadProcess.Start("redis", server.ConnectionString, _prefix, name, _tenant.ToString(), random.Next().ToString(CultureInfo.InvariantCulture), "250", submit ? "1" : "0");
         _names[worker] = name;
         return worker;
     }
