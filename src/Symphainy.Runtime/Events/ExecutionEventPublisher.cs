@@ -15,6 +15,7 @@ internal sealed partial class ExecutionEventPublisher : IWalRetentionHold, IAsyn
     private readonly IExecutionEventBus _bus;
     private readonly InProcessExecutionEventBus? _inProcess;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -23,10 +24,17 @@ internal sealed partial class ExecutionEventPublisher : IWalRetentionHold, IAsyn
     private long _next;
     private bool _quiet;
 
-    public ExecutionEventPublisher(IWriteAheadLog wal, IExecutionEventBus bus, ILogger<ExecutionEventPublisher> logger)
+    /// <summary>The wait after a failed publish before the same event is published again; it doubles after each failure, up to <see cref="MaxRetryDelay"/>.</summary>
+    internal static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest wait between two attempts to publish an event the bus (or the log's tail) failed.</summary>
+    internal static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
+
+    public ExecutionEventPublisher(IWriteAheadLog wal, IExecutionEventBus bus, TimeProvider time, ILogger<ExecutionEventPublisher> logger)
     {
         _wal = wal;
         _bus = bus;
+        _time = time;
         _logger = logger;
         _inProcess = bus as InProcessExecutionEventBus;
         if (_inProcess is not null)
@@ -139,67 +147,104 @@ internal sealed partial class ExecutionEventPublisher : IWalRetentionHold, IAsyn
     private async Task PublishAsync(CancellationToken stopping)
     {
         await Task.Yield();
-        try
+        var delay = FirstRetryDelay;
+        while (!stopping.IsCancellationRequested)
         {
-            while (!stopping.IsCancellationRequested)
+            try
             {
-                long next;
+                await PublishUntilQuietAsync(stopping).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ObjectDisposedException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // A bus (or the log's tail) that failed once is not given up on: the same event is published again after
+                // a growing delay, from the first record not yet published, so live subscribers miss nothing and the
+                // host still comes to idle (and retention moves on) once the bus answers again.
+                LogFailed(_logger, e, Interlocked.Read(ref _published), delay);
                 lock (_gate)
                 {
-                    next = _next;
+                    _next = Interlocked.Read(ref _published) + 1;
                 }
 
-                if (GoQuietIfNobodyListens(next))
+                try
                 {
-                    Advanced?.Invoke();
-                    Task attached;
-                    lock (_gate)
-                    {
-                        attached = _attached.Task;
-                    }
-
-                    await attached.WaitAsync(stopping).ConfigureAwait(false);
-                    continue;
+                    await Task.Delay(delay, _time, stopping).ConfigureAwait(false);
                 }
-
-                await foreach (var record in _wal.SubscribeAsync(next, stopping).ConfigureAwait(false))
+                catch (OperationCanceledException)
                 {
-                    if (ExecutionEventMapping.FromRecord(record) is { } executionEvent)
-                    {
-                        await _bus.PublishAsync(executionEvent, stopping).ConfigureAwait(false);
-                    }
-
-                    Interlocked.Exchange(ref _published, record.Position);
-                    if (record.Position >= _wal.NextPosition - 1)
-                    {
-                        Advanced?.Invoke();
-                    }
-
-                    if (_inProcess is { HasSubscribers: false })
-                    {
-                        lock (_gate)
-                        {
-                            _next = record.Position + 1;
-                        }
-
-                        break;
-                    }
+                    return;
                 }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
             }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-        }
-        catch (ObjectDisposedException) when (stopping.IsCancellationRequested)
-        {
-        }
-        catch (Exception e)
-        {
-            // The durable watch still serves every event from the log; live delivery stops until restart.
-            LogFailed(_logger, e, Interlocked.Read(ref _published));
         }
     }
 
-    [LoggerMessage(30, LogLevel.Error, "Execution event publishing stopped after log position {Position}; durable watches still serve every event, live subscribers get none until the host restarts")]
-    private static partial void LogFailed(ILogger logger, Exception exception, long position);
+    private async Task PublishUntilQuietAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            long next;
+            lock (_gate)
+            {
+                next = _next;
+            }
+
+            if (GoQuietIfNobodyListens(next))
+            {
+                Advanced?.Invoke();
+                Task attached;
+                lock (_gate)
+                {
+                    attached = _attached.Task;
+                }
+
+                await attached.WaitAsync(stopping).ConfigureAwait(false);
+                continue;
+            }
+
+            var quiet = false;
+            await foreach (var record in _wal.SubscribeAsync(next, stopping).ConfigureAwait(false))
+            {
+                if (ExecutionEventMapping.FromRecord(record) is { } executionEvent)
+                {
+                    await _bus.PublishAsync(executionEvent, stopping).ConfigureAwait(false);
+                }
+
+                Interlocked.Exchange(ref _published, record.Position);
+                if (record.Position >= _wal.NextPosition - 1)
+                {
+                    Advanced?.Invoke();
+                }
+
+                if (_inProcess is { HasSubscribers: false })
+                {
+                    lock (_gate)
+                    {
+                        _next = record.Position + 1;
+                    }
+
+                    quiet = true;
+                    break;
+                }
+            }
+
+            if (!quiet && !stopping.IsCancellationRequested)
+            {
+                // The log's tail ended under the publisher (the log closed after a storage failure): wait before following it again.
+                throw new InvalidOperationException("The write-ahead log's tail ended while the host runs.");
+            }
+        }
+    }
+
+    [LoggerMessage(30, LogLevel.Error, "Execution event publishing failed after log position {Position}; it tries again in {Delay} from the next record (durable watches serve every event meanwhile)")]
+    private static partial void LogFailed(ILogger logger, Exception exception, long position, TimeSpan delay);
 }

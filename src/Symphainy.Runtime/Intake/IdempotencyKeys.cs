@@ -13,17 +13,32 @@ namespace Symphainy.Intake;
 /// per tenant, remembered for <see cref="IntakeOptions.IdempotencyWindow"/>, and restored from the log's intent
 /// records when the host starts.
 /// </summary>
+/// <remarks>
+/// A key is claimed (position 0: pending) before its intent is recorded and confirmed with the record's position after.
+/// A pending claim is never answered as a duplicate on its word alone: its submitter may have died, or its append may
+/// have failed, before anything was recorded (the hot state outlives a process on a shared store). A submission that
+/// finds one looks for the claimed intent in the log: found, it answers with the recorded intent; not found, it waits
+/// while the claim may still be recorded by a submitter elsewhere, and takes the claim over once it is abandoned (its
+/// append failed on this host, or it is older than <see cref="PendingClaimTimeout"/>).
+/// </remarks>
 internal sealed class IdempotencyKeys : IRecoveryParticipant
 {
+    /// <summary>How long a pending claim of another host (or an earlier process) may take to be recorded before it counts as abandoned.</summary>
+    internal static readonly TimeSpan PendingClaimTimeout = TimeSpan.FromSeconds(15);
+
+    private static readonly TimeSpan PendingPoll = TimeSpan.FromMilliseconds(50);
     private readonly IHotStateStore _store;
+    private readonly IWriteAheadLog _wal;
     private readonly TimeProvider _time;
     private readonly TimeSpan _window;
     private readonly List<(WalRecord Record, string Key)> _recovered = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<SagaId, bool> _failedHere = new();
     private DateTimeOffset? _cutoff;
 
-    public IdempotencyKeys(IHotStateStore store, TimeProvider time, IOptions<SymphainyOptions> options)
+    public IdempotencyKeys(IHotStateStore store, IWriteAheadLog wal, TimeProvider time, IOptions<SymphainyOptions> options)
     {
         _store = store;
+        _wal = wal;
         _time = time;
         _window = options.Value.Intake.IdempotencyWindow;
     }
@@ -32,7 +47,7 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
     {
         while (true)
         {
-            var value = JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, 0));
+            var value = JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, 0, _wal.NextPosition, _time.GetUtcNow()));
             var result = await _store.CompareAndSetAsync(tenant, Key(key), value, 0, _window, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
@@ -40,13 +55,65 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
             }
 
             var existing = await _store.GetAsync(tenant, Key(key), cancellationToken).ConfigureAwait(false);
-            if (existing is not null && JsonSerializer.Deserialize<Claim>(existing.Value.Span) is { } claim)
+            if (existing is null || JsonSerializer.Deserialize<Claim>(existing.Value.Span) is not { } claim)
+            {
+                continue; // the claim expired between the two calls: try again
+            }
+
+            if (claim.Position > 0)
             {
                 return (claim.Intent, claim.Saga, claim.Position);
             }
 
-            // The claim expired between the two calls: try again.
+            // Pending: recorded meanwhile (then answer with the record), or abandoned (then take it over), or still
+            // being recorded by its submitter elsewhere (then wait for it).
+            if (await FindAsync(tenant, claim, cancellationToken).ConfigureAwait(false) is { } position)
+            {
+                _failedHere.TryRemove(claim.Saga, out _);
+                await ConfirmAsync(tenant, key, claim.Intent, claim.Saga, position, cancellationToken).ConfigureAwait(false);
+                return (claim.Intent, claim.Saga, position);
+            }
+
+            if (_failedHere.ContainsKey(claim.Saga) || _time.GetUtcNow() - claim.At > PendingClaimTimeout)
+            {
+                var taken = await _store.CompareAndSetAsync(tenant, Key(key), value, existing.Version, _window, cancellationToken).ConfigureAwait(false);
+                if (taken.Succeeded)
+                {
+                    _failedHere.TryRemove(claim.Saga, out _);
+                    return null;
+                }
+
+                continue;
+            }
+
+            await Task.Delay(PendingPoll, _time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The append of a claimed key's intent failed: it may or may not have been recorded (a write whose acknowledgement
+    /// was lost), so the claim stays pending and the next submission of the key looks in the log before taking it over.
+    /// </summary>
+    public void Failed(SagaId saga) => _failedHere[saga] = true;
+
+    /// <summary>Where the log holds the intent a pending claim names, if it does.</summary>
+    private async ValueTask<long?> FindAsync(TenantId tenant, Claim claim, CancellationToken cancellationToken)
+    {
+        var from = Math.Max(claim.From, _wal.FirstPosition);
+        if (from >= _wal.NextPosition)
+        {
+            return null;
+        }
+
+        await foreach (var record in _wal.ReadAsync(from, cancellationToken).ConfigureAwait(false))
+        {
+            if (record.Kind == WalRecordKind.IntentReceived && record.Saga == claim.Saga && record.Tenant == tenant)
+            {
+                return record.Position;
+            }
+        }
+
+        return null;
     }
 
     public ValueTask ConfirmAsync(TenantId tenant, string key, IntentId intent, SagaId saga, long position, CancellationToken cancellationToken) =>
@@ -84,7 +151,7 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
                 continue;
             }
 
-            var claim = JsonSerializer.SerializeToUtf8Bytes(new Claim(record.Intent!.Value, record.Saga!.Value, record.Position));
+            var claim = JsonSerializer.SerializeToUtf8Bytes(new Claim(record.Intent!.Value, record.Saga!.Value, record.Position, record.Position, record.Timestamp));
             pending.Add(_store.SetAsync(record.Tenant, Key(key), claim, left, cancellationToken).AsTask());
             if (pending.Count == RestoresInFlight)
             {
@@ -99,5 +166,6 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
 
     private static string Key(string key) => "idempotency/" + key;
 
-    private sealed record Claim(IntentId Intent, SagaId Saga, long Position);
+    /// <summary>A key's claim: its intent and saga, the position of its record (0 while pending), the log's end when it was claimed (the record can only come after it), and when.</summary>
+    private sealed record Claim(IntentId Intent, SagaId Saga, long Position, long From = 0, DateTimeOffset At = default);
 }

@@ -220,6 +220,18 @@ internal sealed partial class IntentIntake : IIntentIntake
             return new IntentAcceptance(earlier.Intent, earlier.Saga, earlier.Position, Duplicate: true);
         }
 
+        try
+        {
+            // Refused before the append starts: nothing can have been recorded, so the key is free again.
+            cancellationToken.ThrowIfCancellationRequested();
+            ThrowUnlessOpen(allowRecovering: false);
+        }
+        catch
+        {
+            await _keys.ReleaseAsync(intent.Tenant, key).ConfigureAwait(false);
+            throw;
+        }
+
         IntentAcceptance acceptance;
         try
         {
@@ -227,7 +239,9 @@ internal sealed partial class IntentIntake : IIntentIntake
         }
         catch
         {
-            await _keys.ReleaseAsync(intent.Tenant, key).ConfigureAwait(false);
+            // Not released: the record may have been written although its append failed. The claim stays pending,
+            // and the key's next submission looks for the record before it takes the claim over.
+            _keys.Failed(sagaId);
             throw;
         }
 

@@ -240,6 +240,7 @@ public sealed class SagaContext
             _run.State = SagaState.Running;
             _run.CurrentStep = name;
             Exception error;
+            var recording = false;
             using var activity = Diagnostics.SymphainyDiagnostics.Source.HasListeners() ? Diagnostics.SymphainyDiagnostics.Source.StartActivity($"step {name}") : null;
             activity?.SetTag("symphainy.step.attempt", attempt);
             try
@@ -250,7 +251,9 @@ public sealed class SagaContext
                 }
 
                 var result = await invoke(this, state).ConfigureAwait(true);
-                await _host.RecordAsync(_run, recordKind, Encode(index, name, kind, result)).ConfigureAwait(true);
+                var completion = Encode(index, name, kind, result);
+                recording = true;
+                await _host.RecordAsync(_run, recordKind, completion).ConfigureAwait(true);
                 _run.CompletedSteps++;
                 if (Diagnostics.SymphainyDiagnostics.StepsCompleted.Enabled)
                 {
@@ -266,6 +269,13 @@ public sealed class SagaContext
             catch (SymphainyException tooLarge) when (tooLarge.Code == ErrorCodes.WalRecordTooLarge.Code)
             {
                 error = new SymphainyException(ErrorCodes.StepResultNotRecordable, $"The result of step '{name}' cannot be recorded: {tooLarge.Message}", tooLarge);
+            }
+            catch (SymphainyException logFailed) when (recording && logFailed.Code.StartsWith("wal.", StringComparison.Ordinal))
+            {
+                // The log failed, not the step: its completion may even have been written although the append failed.
+                // Not a failed attempt to record and retry (that could record the step twice): the saga stops here
+                // and resumes from what the log holds.
+                throw;
             }
             catch (OperationCanceledException) when (_run.CancelReason is not null && !_host.IsStopping)
             {

@@ -293,9 +293,13 @@ public sealed partial class FileWriteAheadLog : IWriteAheadLog, IAsyncDisposable
             {
                 WriteBatch(batch, bytes);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+#pragma warning disable CA1031 // Whatever a write throws must fail its appends: an escaping exception would end this loop and leave every append waiting forever.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
-                // After a failed write or fsync the file's state is unknown: stop, never acknowledge.
+                // After a failed write or fsync the file's state is unknown: stop, never acknowledge. Not only I/O
+                // exceptions: a write past the file size limit (EFBIG: ulimit -f, the file system's largest file) comes
+                // as ArgumentOutOfRangeException.
                 _failure = e;
                 LogWriteFailed(_logger, e, _directory);
                 FailAll(batch, new SymphainyException(ErrorCodes.WalIoFailed, $"Writing the write-ahead log in {_directory} failed: {e.Message}", e));
