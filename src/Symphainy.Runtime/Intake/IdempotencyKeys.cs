@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Symphainy.Configuration;
@@ -28,11 +30,34 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
         _window = options.Value.Intake.IdempotencyWindow;
     }
 
-    public async ValueTask<(IntentId Intent, SagaId Saga, long Position)?> ClaimAsync(TenantId tenant, string key, IntentId intent, SagaId saga, CancellationToken cancellationToken)
+    /// <summary>
+    /// What makes two intents under one key the same intent: the hex SHA-256 of the intent type and the payload as
+    /// recorded. A key that comes back with another fingerprint is another intent, refused rather than answered with
+    /// the first one's execution.
+    /// </summary>
+    public static string Fingerprint(string type, ReadOnlySpan<byte> input)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(type));
+        hash.AppendData([0]);
+        hash.AppendData(input);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>The error for a key that came back with another intent than the one it was first used for.</summary>
+    public static SymphainyException Reused(string key, string type) =>
+        new(ErrorCodes.IntakeIdempotencyKeyReused,
+            $"The idempotency key '{key}' was already used in this tenant for another intent than this '{type}' (another type or payload); nothing was recorded. Resend the first intent unchanged, or use a new key.");
+
+    /// <summary>
+    /// Claims <paramref name="key"/> for this intent; when it was claimed before by the same intent (same
+    /// <paramref name="fingerprint"/>), answers that one's ids; by another intent, throws <c>intake.idempotency_key_reused</c>.
+    /// </summary>
+    public async ValueTask<(IntentId Intent, SagaId Saga, long Position)?> ClaimAsync(TenantId tenant, string key, string type, string fingerprint, IntentId intent, SagaId saga, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var value = JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, 0));
+            var value = JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, 0, fingerprint));
             var result = await _store.CompareAndSetAsync(tenant, Key(key), value, 0, _window, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
@@ -42,6 +67,12 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
             var existing = await _store.GetAsync(tenant, Key(key), cancellationToken).ConfigureAwait(false);
             if (existing is not null && JsonSerializer.Deserialize<Claim>(existing.Value.Span) is { } claim)
             {
+                // A claim stored before fingerprints were kept has none: it is taken as the same intent.
+                if (claim.Fingerprint is { } first && first != fingerprint)
+                {
+                    throw Reused(key, type);
+                }
+
                 return (claim.Intent, claim.Saga, claim.Position);
             }
 
@@ -49,8 +80,8 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
         }
     }
 
-    public ValueTask ConfirmAsync(TenantId tenant, string key, IntentId intent, SagaId saga, long position, CancellationToken cancellationToken) =>
-        new(_store.SetAsync(tenant, Key(key), JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, position)), _window, cancellationToken).AsTask());
+    public ValueTask ConfirmAsync(TenantId tenant, string key, string fingerprint, IntentId intent, SagaId saga, long position, CancellationToken cancellationToken) =>
+        new(_store.SetAsync(tenant, Key(key), JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, position, fingerprint)), _window, cancellationToken).AsTask());
 
     public ValueTask ReleaseAsync(TenantId tenant, string key) => new(_store.DeleteAsync(tenant, Key(key)).AsTask());
 
@@ -84,7 +115,8 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
                 continue;
             }
 
-            var claim = JsonSerializer.SerializeToUtf8Bytes(new Claim(record.Intent!.Value, record.Saga!.Value, record.Position));
+            var fingerprint = WalPayloadCodec.Decode(record) is IntentReceivedPayload received ? Fingerprint(received.IntentType, received.Input.Span) : null;
+            var claim = JsonSerializer.SerializeToUtf8Bytes(new Claim(record.Intent!.Value, record.Saga!.Value, record.Position, fingerprint));
             pending.Add(_store.SetAsync(record.Tenant, Key(key), claim, left, cancellationToken).AsTask());
             if (pending.Count == RestoresInFlight)
             {
@@ -99,5 +131,5 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
 
     private static string Key(string key) => "idempotency/" + key;
 
-    private sealed record Claim(IntentId Intent, SagaId Saga, long Position);
+    private sealed record Claim(IntentId Intent, SagaId Saga, long Position, string? Fingerprint = null);
 }
