@@ -169,6 +169,51 @@ public sealed class SecurityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Signed_bearer_tokens_with_claims_of_the_wrong_type_get_401_never_a_server_error()
+    {
+        var signingKey = Tokens.NewSigningKey();
+        await using var host = await ApiHost.StartAsync(new ApiHostOptions { JwtSigningKey = signingKey });
+        var tenant = host.Accounts[0].Tenant.ToString();
+        var exp = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds();
+        string Claims(string aud = "\"rel-api\"", string expiry = "", string roles = "[]", string sub = "\"ann\"", string tenantClaim = "")
+            => $"{{\"iss\":\"rel-issuer\",\"aud\":{aud},\"exp\":{(expiry.Length > 0 ? expiry : exp.ToString(System.Globalization.CultureInfo.InvariantCulture))},\"sub\":{sub},\"tenant\":{(tenantClaim.Length > 0 ? tenantClaim : $"\"{tenant}\"")},\"roles\":{roles}}}";
+        string[] malformed =
+        [
+            Claims(aud: "5"), Claims(aud: "[5, null, {}]"), Claims(aud: "{}"), Claims(expiry: "253402300800"), Claims(expiry: "9223372036854775807"), Claims(expiry: "-62135596801"),
+            Claims(expiry: "1e300"), Claims(expiry: "\"tomorrow\""), Claims(roles: "5"), Claims(roles: "{}"), Claims(roles: "true"), Claims(sub: "5"), Claims(sub: "{}"),
+            Claims(tenantClaim: "5"), Claims(tenantClaim: "[\"x\"]"), "[]", "5", "\"text\"",
+        ];
+        using var client = host.Client(null);
+        var defects = new List<string>();
+        var accepted = 0;
+        foreach (var claims in malformed)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/capabilities");
+            request.Headers.Authorization = new("Bearer", Tokens.WithClaims(signingKey, claims));
+            using var response = await client.SendAsync(request);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                accepted++; // a malformed roles claim may just mean no roles: the token is otherwise valid
+                continue;
+            }
+
+            if ((await Problem.ReadAsync(response)).Defect("security.unauthenticated") is { } defect)
+            {
+                defects.Add($"claims {claims}: {defect}");
+            }
+        }
+
+        foreach (var defect in defects)
+        {
+            output.WriteLine("DEFECT " + defect);
+        }
+
+        ReliabilitySuite.Record("security", "signed tokens with mistyped claims", malformed.Length, defects.Count);
+        defects.Should().BeEmpty();
+        accepted.Should().BeLessThanOrEqualTo(3, "only a mistyped roles claim leaves a token valid (with no roles)");
+    }
+
+    [Fact]
     public async Task Api_keys_are_kept_as_hashes_and_no_secret_is_in_what_the_guard_holds_or_anything_the_host_persists()
     {
         var data = Directory.CreateTempSubdirectory("symphainy-security-");
