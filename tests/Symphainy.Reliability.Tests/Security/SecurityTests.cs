@@ -424,20 +424,35 @@ public sealed class SecurityTests(ITestOutputHelper output)
         // Another tenant has a budget of its own.
         using var other = await bob.PostAsync("/v1/intents", ApiHost.Json(new { type = "rel.note", payload = new { text = "x" } }));
 
-        // After the Retry-After the tenant may submit again.
+        // A client that waits as Retry-After says gets through again (the limiter's windows are replenished by a
+        // timer, which a loaded machine may run late: so it honours Retry-After again when refused, a few times).
         var wait = limited.Count > 0 && double.TryParse(limited[^1].RetryAfter, System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : 2;
-        await Task.Delay(TimeSpan.FromSeconds(wait));
-        using var retried = await alice.PostAsync("/v1/intents", ApiHost.Json(new { type = "rel.note", payload = new { text = "x" } }));
+        HttpResponseMessage retried;
+        var attempts = 0;
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(wait));
+            attempts++;
+            retried = await alice.PostAsync("/v1/intents", ApiHost.Json(new { type = "rel.note", payload = new { text = "x" } }));
+            if (retried.StatusCode != HttpStatusCode.TooManyRequests || attempts == 5)
+            {
+                break;
+            }
+
+            wait = retried.Headers.RetryAfter?.Delta?.TotalSeconds ?? 2;
+            retried.Dispose();
+        }
 
         var defects = limited.Select(l => l.Problem.Defect("traffic.rate_limited") ?? (l.RetryAfter is null or "0" ? "no Retry-After header" : l.Recorded ? "a refused intent was recorded" : null))
             .Where(d => d is not null).ToList();
-        output.WriteLine($"{accepted} accepted, {limited.Count} limited (Retry-After {string.Join(",", limited.Select(l => l.RetryAfter))}), other tenant {(int)other.StatusCode}, retry {(int)retried.StatusCode}");
+        output.WriteLine($"{accepted} accepted, {limited.Count} limited (Retry-After {string.Join(",", limited.Select(l => l.RetryAfter))}), other tenant {(int)other.StatusCode}, retry {(int)retried.StatusCode} after {attempts} wait(s)");
         ReliabilitySuite.Record("security", "rate-limited requests", 14, defects.Count);
         defects.Should().BeEmpty();
         limited.Should().NotBeEmpty("12 intents at once exceed 5 per 2 s");
         accepted.Should().BeInRange(5, 10, "at most the limit per window (the burst may straddle two windows)");
         other.StatusCode.Should().Be(HttpStatusCode.Accepted);
         retried.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        retried.Dispose();
     }
 
     /// <summary>Work with every credential: sessions, intents, reads, signals, a WebSocket with the key in the query and one with a token.</summary>
