@@ -75,15 +75,52 @@ internal static class Requests
             return null;
         }
 
+        JsonElement root;
         try
         {
             using var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = 64 });
-            return document.RootElement.Clone();
+            root = document.RootElement.Clone();
         }
         catch (JsonException e)
         {
             throw Invalid($"The body is not valid JSON: {e.Message}");
         }
+
+        // The parser checks the JSON's structure but not the text inside its strings: a string with bytes that are not
+        // UTF-8, or an escaped unpaired surrogate (\ud800), would throw only when read, as a server error.
+        if (InvalidText(buffer.WrittenSpan) is { } problem)
+        {
+            throw Invalid($"The body is not valid JSON text: {problem}.");
+        }
+
+        return root;
+    }
+
+    /// <summary>What is wrong with the text of a (well-formed) JSON document's strings and names; null when nothing is.</summary>
+    private static string? InvalidText(ReadOnlySpan<byte> json)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            return "it holds bytes that are not UTF-8";
+        }
+
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
+        while (reader.Read())
+        {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+            {
+                try
+                {
+                    reader.GetString();
+                }
+                catch (InvalidOperationException)
+                {
+                    return $"a string at byte {reader.TokenStartIndex} escapes an unpaired surrogate, which is not text";
+                }
+            }
+        }
+
+        return null;
     }
 
     public static SymphainyException Invalid(string detail) => new(ExperienceErrorCodes.InvalidRequest, detail);

@@ -24,7 +24,7 @@ public sealed class DataStewardOptions
 
     /// <summary>
     /// Names of payload fields that are sensitive wherever they appear (compared without case): <c>cardNumber</c>,
-    /// <c>email</c>, <c>password</c>, … Default: none.
+    /// <c>email</c>, <c>password</c>, … Default: none (the <see cref="DataSteward.CredentialFields"/> are redacted always).
     /// </summary>
     public IList<string> SensitiveFields { get; } = [];
 
@@ -50,6 +50,13 @@ public sealed partial class DataSteward
     /// <summary>What a redacted value is replaced with.</summary>
     public const string Redacted = "[redacted]";
 
+    /// <summary>
+    /// Names that carry credentials, redacted whatever <see cref="DataStewardOptions.SensitiveFields"/> says:
+    /// <c>access_token</c> is how a browser's WebSocket sends its bearer token or API key, in the query string the
+    /// web server logs with every request.
+    /// </summary>
+    public static IReadOnlyList<string> CredentialFields { get; } = ["access_token"];
+
     private readonly HashSet<string> _sensitive;
     private readonly Regex? _pairs;
 
@@ -58,7 +65,7 @@ public sealed partial class DataSteward
     public DataSteward(IOptions<DataStewardOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _sensitive = new HashSet<string>(options.Value.SensitiveFields.Where(f => !string.IsNullOrWhiteSpace(f)), StringComparer.OrdinalIgnoreCase);
+        _sensitive = new HashSet<string>(options.Value.SensitiveFields.Where(f => !string.IsNullOrWhiteSpace(f)).Concat(CredentialFields), StringComparer.OrdinalIgnoreCase);
         if (_sensitive.Count > 0)
         {
             var names = string.Join('|', _sensitive.Select(Regex.Escape));

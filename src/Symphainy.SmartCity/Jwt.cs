@@ -57,7 +57,11 @@ internal static class Jwt
             return "wrong issuer";
         }
 
-        var audiences = payload.TryGetProperty("aud", out var aud) ? aud.ValueKind == JsonValueKind.Array ? aud.EnumerateArray().Select(a => a.GetString()).ToArray() : [aud.GetString()] : [];
+        // Claims of the wrong type (a number where a string belongs, a date past year 9999) make the token invalid:
+        // reading them as if they were right threw, and a signed but malformed token became a server error.
+        var audiences = payload.TryGetProperty("aud", out var aud)
+            ? aud.ValueKind == JsonValueKind.Array ? aud.EnumerateArray().Where(a => a.ValueKind == JsonValueKind.String).Select(a => a.GetString()).ToArray() : [Text(payload, "aud")]
+            : [];
         if (!audiences.Contains(options.Audience))
         {
             return "wrong audience";
@@ -68,7 +72,7 @@ internal static class Jwt
             return "no expiry";
         }
 
-        if (now > DateTimeOffset.FromUnixTimeSeconds(exp) + options.ClockSkew)
+        if (now - options.ClockSkew > DateTimeOffset.FromUnixTimeSeconds(exp))
         {
             return "expired";
         }
@@ -89,7 +93,7 @@ internal static class Jwt
         }
 
         var roles = payload.TryGetProperty(options.RolesClaim, out var r)
-            ? r.ValueKind == JsonValueKind.Array ? r.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!) : (r.GetString() ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            ? r.ValueKind == JsonValueKind.Array ? r.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!) : (Text(payload, options.RolesClaim) ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)
             : [];
         principal = new SymphainyPrincipal(subject, tenant, roles.ToHashSet(StringComparer.Ordinal));
         return null;
@@ -105,8 +109,10 @@ internal static class Jwt
     private static string? Text(JsonElement payload, string name) =>
         payload.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
+    // Unix seconds a DateTimeOffset can hold (years 1 to 9999); outside them the claim is not a time.
     private static long? Seconds(JsonElement payload, string name) =>
-        payload.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var seconds) ? seconds : null;
+        payload.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var seconds)
+            && seconds >= DateTimeOffset.MinValue.ToUnixTimeSeconds() && seconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds() ? seconds : null;
 
     private static byte[] Base64Url(string text)
     {

@@ -22,6 +22,11 @@ public static partial class ErrorCodes
         "intake.invalid_payload", ErrorKind.Domain, isRetryable: false,
         "The payload does not match the capability's input schema; the message names the field.");
 
+    /// <summary>An idempotency key the tenant used for one intent came again with another (another type or payload).</summary>
+    public static readonly ErrorCode IntakeIdempotencyKeyReused = new(
+        "intake.idempotency_key_reused", ErrorKind.Domain, isRetryable: false,
+        "The idempotency key was used within the tenant for another intent (another type or payload) during the idempotency window. Resend the first intent unchanged to get its execution, or use a new key for a new intent. Nothing was recorded.");
+
     /// <summary>No saga with this id exists in this tenant.</summary>
     public static readonly ErrorCode SagaNotFound = new(
         "saga.not_found", ErrorKind.Domain, isRetryable: false,

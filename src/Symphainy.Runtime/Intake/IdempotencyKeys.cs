@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Symphainy.Configuration;
@@ -43,11 +45,34 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
         _window = options.Value.Intake.IdempotencyWindow;
     }
 
-    public async ValueTask<(IntentId Intent, SagaId Saga, long Position)?> ClaimAsync(TenantId tenant, string key, IntentId intent, SagaId saga, CancellationToken cancellationToken)
+    /// <summary>
+    /// What makes two intents under one key the same intent: the hex SHA-256 of the intent type and the payload as
+    /// recorded. A key that comes back with another fingerprint is another intent, refused rather than answered with
+    /// the first one's execution.
+    /// </summary>
+    public static string Fingerprint(string type, ReadOnlySpan<byte> input)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(type));
+        hash.AppendData([0]);
+        hash.AppendData(input);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>The error for a key that came back with another intent than the one it was first used for.</summary>
+    public static SymphainyException Reused(string key, string type) =>
+        new(ErrorCodes.IntakeIdempotencyKeyReused,
+            $"The idempotency key '{key}' was already used in this tenant for another intent than this '{type}' (another type or payload); nothing was recorded. Resend the first intent unchanged, or use a new key.");
+
+    /// <summary>
+    /// Claims <paramref name="key"/> for this intent; when it was claimed before by the same intent (same
+    /// <paramref name="fingerprint"/>), answers that one's ids; by another intent, throws <c>intake.idempotency_key_reused</c>.
+    /// </summary>
+    public async ValueTask<(IntentId Intent, SagaId Saga, long Position)?> ClaimAsync(TenantId tenant, string key, string type, string fingerprint, IntentId intent, SagaId saga, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var value = JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, 0, _wal.NextPosition, _time.GetUtcNow()));
+            var value = JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, 0, _wal.NextPosition, _time.GetUtcNow(), fingerprint));
             var result = await _store.CompareAndSetAsync(tenant, Key(key), value, 0, _window, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
@@ -60,9 +85,11 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
                 continue; // the claim expired between the two calls: try again
             }
 
+            // A claim stored before fingerprints were kept has none: it is taken as the same intent.
+            var another = claim.Fingerprint is { } first && first != fingerprint;
             if (claim.Position > 0)
             {
-                return (claim.Intent, claim.Saga, claim.Position);
+                return another ? throw Reused(key, type) : (claim.Intent, claim.Saga, claim.Position);
             }
 
             // Pending: recorded meanwhile (then answer with the record), or abandoned (then take it over), or still
@@ -70,8 +97,8 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
             if (await FindAsync(tenant, claim, cancellationToken).ConfigureAwait(false) is { } position)
             {
                 _failedHere.TryRemove(claim.Saga, out _);
-                await ConfirmAsync(tenant, key, claim.Intent, claim.Saga, position, cancellationToken).ConfigureAwait(false);
-                return (claim.Intent, claim.Saga, position);
+                await ConfirmAsync(tenant, key, claim.Fingerprint, claim.Intent, claim.Saga, position, cancellationToken).ConfigureAwait(false);
+                return another ? throw Reused(key, type) : (claim.Intent, claim.Saga, position);
             }
 
             if (_failedHere.ContainsKey(claim.Saga) || _time.GetUtcNow() - claim.At > PendingClaimTimeout)
@@ -116,8 +143,8 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
         return null;
     }
 
-    public ValueTask ConfirmAsync(TenantId tenant, string key, IntentId intent, SagaId saga, long position, CancellationToken cancellationToken) =>
-        new(_store.SetAsync(tenant, Key(key), JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, position)), _window, cancellationToken).AsTask());
+    public ValueTask ConfirmAsync(TenantId tenant, string key, string? fingerprint, IntentId intent, SagaId saga, long position, CancellationToken cancellationToken) =>
+        new(_store.SetAsync(tenant, Key(key), JsonSerializer.SerializeToUtf8Bytes(new Claim(intent, saga, position, Fingerprint: fingerprint)), _window, cancellationToken).AsTask());
 
     public ValueTask ReleaseAsync(TenantId tenant, string key) => new(_store.DeleteAsync(tenant, Key(key)).AsTask());
 
@@ -151,7 +178,8 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
                 continue;
             }
 
-            var claim = JsonSerializer.SerializeToUtf8Bytes(new Claim(record.Intent!.Value, record.Saga!.Value, record.Position, record.Position, record.Timestamp));
+            var fingerprint = WalPayloadCodec.Decode(record) is IntentReceivedPayload received ? Fingerprint(received.IntentType, received.Input.Span) : null;
+            var claim = JsonSerializer.SerializeToUtf8Bytes(new Claim(record.Intent!.Value, record.Saga!.Value, record.Position, record.Position, record.Timestamp, fingerprint));
             pending.Add(_store.SetAsync(record.Tenant, Key(key), claim, left, cancellationToken).AsTask());
             if (pending.Count == RestoresInFlight)
             {
@@ -166,6 +194,9 @@ internal sealed class IdempotencyKeys : IRecoveryParticipant
 
     private static string Key(string key) => "idempotency/" + key;
 
-    /// <summary>A key's claim: its intent and saga, the position of its record (0 while pending), the log's end when it was claimed (the record can only come after it), and when.</summary>
-    private sealed record Claim(IntentId Intent, SagaId Saga, long Position, long From = 0, DateTimeOffset At = default);
+    /// <summary>
+    /// A key's claim: its intent and saga, the position of its record (0 while pending), the log's end when it was
+    /// claimed (the record can only come after it), when, and the intent's fingerprint.
+    /// </summary>
+    private sealed record Claim(IntentId Intent, SagaId Saga, long Position, long From = 0, DateTimeOffset At = default, string? Fingerprint = null);
 }

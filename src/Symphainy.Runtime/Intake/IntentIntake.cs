@@ -48,7 +48,7 @@ internal sealed partial class IntentIntake : IIntentIntake
     private readonly IdempotencyKeys _keys;
     private readonly IntakeOptions _options;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<(TenantId, string), Task<IntentAcceptance>> _inFlight = new();
+    private readonly ConcurrentDictionary<(TenantId, string), (string Fingerprint, Task<IntentAcceptance> Acceptance)> _inFlight = new();
 
     public IntentIntake(
         ICapabilityResolver resolver,
@@ -175,17 +175,24 @@ internal sealed partial class IntentIntake : IIntentIntake
             return await RecordAsync(normalized, definition, record, input, bound, _ids.Next<IntentId>(), _ids.Next<SagaId>(), cancellationToken).ConfigureAwait(false);
         }
 
+        // The same key with another intent (type or payload) is refused, not answered with the first one's execution.
+        var fingerprint = IdempotencyKeys.Fingerprint(normalized.Type, record.AsSpan(input));
         while (true)
         {
             // A resubmission while the first is still being recorded waits for it, so it never answers before the
             // first intent is durable.
             var own = new TaskCompletionSource<IntentAcceptance>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var first = _inFlight.GetOrAdd((normalized.Tenant, key), own.Task);
-            if (first != own.Task)
+            var first = _inFlight.GetOrAdd((normalized.Tenant, key), (fingerprint, own.Task));
+            if (first.Acceptance != own.Task)
             {
+                if (first.Fingerprint != fingerprint)
+                {
+                    throw IdempotencyKeys.Reused(key, normalized.Type);
+                }
+
                 try
                 {
-                    return (await first.WaitAsync(cancellationToken).ConfigureAwait(false)) with { Duplicate = true };
+                    return (await first.Acceptance.WaitAsync(cancellationToken).ConfigureAwait(false)) with { Duplicate = true };
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -195,7 +202,7 @@ internal sealed partial class IntentIntake : IIntentIntake
 
             try
             {
-                var acceptance = await RecordOnceAsync(normalized, key, definition, record, input, bound, cancellationToken).ConfigureAwait(false);
+                var acceptance = await RecordOnceAsync(normalized, key, fingerprint, definition, record, input, bound, cancellationToken).ConfigureAwait(false);
                 own.TrySetResult(acceptance with { Duplicate = false });
                 return acceptance;
             }
@@ -206,16 +213,16 @@ internal sealed partial class IntentIntake : IIntentIntake
             }
             finally
             {
-                _inFlight.TryRemove(new KeyValuePair<(TenantId, string), Task<IntentAcceptance>>((normalized.Tenant, key), own.Task));
+                _inFlight.TryRemove(new KeyValuePair<(TenantId, string), (string, Task<IntentAcceptance>)>((normalized.Tenant, key), (fingerprint, own.Task)));
             }
         }
     }
 
-    private async Task<IntentAcceptance> RecordOnceAsync(Intent intent, string key, SagaDefinition definition, byte[] record, Range input, object? bound, CancellationToken cancellationToken)
+    private async Task<IntentAcceptance> RecordOnceAsync(Intent intent, string key, string fingerprint, SagaDefinition definition, byte[] record, Range input, object? bound, CancellationToken cancellationToken)
     {
         var intentId = _ids.Next<IntentId>();
         var sagaId = _ids.Next<SagaId>();
-        if (await _keys.ClaimAsync(intent.Tenant, key, intentId, sagaId, cancellationToken).ConfigureAwait(false) is { } earlier)
+        if (await _keys.ClaimAsync(intent.Tenant, key, intent.Type, fingerprint, intentId, sagaId, cancellationToken).ConfigureAwait(false) is { } earlier)
         {
             return new IntentAcceptance(earlier.Intent, earlier.Saga, earlier.Position, Duplicate: true);
         }
@@ -247,7 +254,7 @@ internal sealed partial class IntentIntake : IIntentIntake
 
         try
         {
-            await _keys.ConfirmAsync(intent.Tenant, key, intentId, sagaId, acceptance.Position, CancellationToken.None).ConfigureAwait(false);
+            await _keys.ConfirmAsync(intent.Tenant, key, fingerprint, intentId, sagaId, acceptance.Position, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
