@@ -91,7 +91,7 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var run = await RunningAsync(tenant, saga, cancellationToken).ConfigureAwait(false);
         var json = value.ValueKind == JsonValueKind.Undefined ? ReadOnlyMemory<byte>.Empty : JsonSerializer.SerializeToUtf8Bytes(value);
-        var position = await AppendAsync(run, new SagaSignalledPayload(SignalKind.Signal, name, Value: json)).ConfigureAwait(false);
+        var position = await AppendControlAsync(run, new SagaSignalledPayload(SignalKind.Signal, name, Value: json)).ConfigureAwait(false);
         run.Deliver(name, json);
         return position;
     }
@@ -99,7 +99,7 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
     public async ValueTask<long> CancelAsync(TenantId tenant, SagaId saga, string reason, CancellationToken cancellationToken = default)
     {
         var run = await RunningAsync(tenant, saga, cancellationToken).ConfigureAwait(false);
-        var position = await AppendAsync(run, new SagaSignalledPayload(SignalKind.Cancel, Reason: reason)).ConfigureAwait(false);
+        var position = await AppendControlAsync(run, new SagaSignalledPayload(SignalKind.Cancel, Reason: reason)).ConfigureAwait(false);
         run.CancelReason = reason;
 
         // Synchronously, so a waiting saga is counted busy again before this returns (WhenIdleAsync relies on it).
@@ -188,8 +188,24 @@ internal sealed class SagaEngine : ISagaEngine, ISagaLauncher, IHostedService
         }
     }
 
-    private async ValueTask<long> AppendAsync(SagaRun run, WalPayload payload) =>
-        await _wal.AppendAsync(new WalEntry(payload.Kind, run.Tenant, WalPayloadCodec.Encode(payload), run.Session, run.Id, run.Intent)).ConfigureAwait(false);
+    // A signal or cancellation of a saga that is recording its end is refused: recorded after the end record, it would be
+    // acknowledged and then never delivered, and recovery would find records of a saga without its intent.
+    private async ValueTask<long> AppendControlAsync(SagaRun run, WalPayload payload)
+    {
+        if (!run.TryBeginControl())
+        {
+            throw new SymphainyException(ErrorCodes.SagaAlreadyEnded, $"Saga {run.Id} already ended.");
+        }
+
+        try
+        {
+            return await _wal.AppendAsync(new WalEntry(payload.Kind, run.Tenant, WalPayloadCodec.Encode(payload), run.Session, run.Id, run.Intent)).ConfigureAwait(false);
+        }
+        finally
+        {
+            run.EndControl();
+        }
+    }
 
     /// <summary>An ended saga no longer in memory, as the state graph recorded it (<see cref="ExecutionGraph"/>).</summary>
     private async ValueTask<SagaSnapshot?> FromGraphAsync(TenantId tenant, SagaId saga, CancellationToken cancellationToken)

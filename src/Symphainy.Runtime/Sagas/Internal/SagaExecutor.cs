@@ -906,7 +906,18 @@ internal sealed partial class SagaExecutor : ISagaHost, IAsyncDisposable
             entry = entry with { ReleasesFence = true, CompletesWork = run.Work ?? SagaWork.Own(run.Tenant, run.Id, run.FirstPosition) };
         }
 
-        await RecordAsync(run, entry).ConfigureAwait(true);
+        // A signal or cancellation being recorded right now lands before the end, and none starts after it.
+        await run.BeginEndingAsync().ConfigureAwait(true);
+        try
+        {
+            await RecordAsync(run, entry).ConfigureAwait(true);
+        }
+        catch
+        {
+            run.EndingFailed();
+            throw;
+        }
+
         if (Diagnostics.SymphainyDiagnostics.SagasEnded.Enabled)
         {
             Diagnostics.SymphainyDiagnostics.SagasEnded.Add(1, new KeyValuePair<string, object?>("definition", run.Definition.Name), new KeyValuePair<string, object?>("state", state.ToString()));

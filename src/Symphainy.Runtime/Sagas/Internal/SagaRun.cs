@@ -106,6 +106,60 @@ internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>
 
     public int NextIndex { get; set; }
 
+    // Signals and cancellations being recorded (low bits) and whether the saga records its end (the high bit): a control
+    // record is written either wholly before the end record or not at all, never after it.
+    private const int Ending = 1 << 30;
+    private int _control;
+    private TaskCompletionSource? _controlWritten;
+
+    /// <summary>
+    /// Starts recording a signal or a cancellation of this saga; false once the saga records its end (it takes no more).
+    /// Every true must be followed by <see cref="EndControl"/> once the record is written or failed.
+    /// </summary>
+    public bool TryBeginControl()
+    {
+        while (true)
+        {
+            var state = Volatile.Read(ref _control);
+            if ((state & Ending) != 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _control, state + 1, state) == state)
+            {
+                return true;
+            }
+        }
+    }
+
+    public void EndControl()
+    {
+        if (Interlocked.Decrement(ref _control) == Ending)
+        {
+            Volatile.Read(ref _controlWritten)?.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// The saga is about to record its end: no signal or cancellation starts from now on, and the returned task
+    /// completes once those already being recorded are written (or failed), so none lands after the end.
+    /// </summary>
+    public Task BeginEndingAsync()
+    {
+        if ((Interlocked.Or(ref _control, Ending) & ~Ending) == 0)
+        {
+            return System.Threading.Tasks.Task.CompletedTask;
+        }
+
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _controlWritten, written);
+        return Volatile.Read(ref _control) == Ending ? System.Threading.Tasks.Task.CompletedTask : written.Task;
+    }
+
+    /// <summary>The end record was not written: signals and cancellations are taken again.</summary>
+    public void EndingFailed() => Interlocked.And(ref _control, ~Ending);
+
     /// <summary>Cancelled when the saga is cancelled (not when the host stops).</summary>
     public CancellationTokenSource Cancellation => LazyInitializer.EnsureInitialized(ref _cancellation);
 
