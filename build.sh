@@ -44,7 +44,8 @@ summarize() {
     get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
     passed=$((passed + $(get passed)))
     failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
-    skipped=$((skipped + $(get notExecuted)))
+    # xUnit's TRX leaves skipped tests out of "executed" (its notExecuted stays 0).
+    skipped=$((skipped + $(get total) - $(get executed)))
     total=$((total + $(get total)))
   done
   echo "$files test projects reported" >&2
