@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using StackExchange.Redis;
+using Symphainy.Conformance;
 using Symphainy.PublicWorks.Redis;
 using Xunit.Abstractions;
 
@@ -30,7 +31,7 @@ public sealed class RedisCrashTests(ITestOutputHelper output)
     {
         var seed = CrashSeed.For(nameof(Workers_killed_at_random_points_lose_no_acknowledged_saga_and_every_saga_completes_exactly_once), output);
         var random = new Random(seed);
-        await using var server = await RedisProcess.StartAsync();
+        await using var server = await RedisServer.StartAsync(operationTimeout: TimeSpan.FromSeconds(2), startupWait: TimeSpan.FromSeconds(30));
         var kills = ReliabilitySuite.Budget(8, 200);
         var acknowledged = new Dictionary<SagaId, (string, long)>();
         var violations = new List<string>();
@@ -78,7 +79,7 @@ public sealed class RedisCrashTests(ITestOutputHelper output)
     {
         var seed = CrashSeed.For(nameof(A_redis_server_killed_under_load_and_restarted_on_its_files_keeps_every_acknowledged_intent), output);
         var random = new Random(seed);
-        await using var server = await RedisProcess.StartAsync();
+        await using var server = await RedisServer.StartAsync(operationTimeout: TimeSpan.FromSeconds(2), startupWait: TimeSpan.FromSeconds(30));
         var serverKills = ReliabilitySuite.Budget(3, 50);
         var acknowledged = new Dictionary<SagaId, (string, long)>();
         var violations = new List<string>();
@@ -133,7 +134,7 @@ public sealed class RedisCrashTests(ITestOutputHelper output)
         violations.Should().BeEmpty($"seed {seed}");
     }
 
-    private WorkloadProcess Worker(RedisProcess server, string name, Random random, bool submit)
+    private WorkloadProcess Worker(RedisServer server, string name, Random random, bool submit)
     {
         var worker = WorkloadProcess.Start("redis", server.ConnectionString, _prefix, name, _tenant.ToString(), random.Next().ToString(CultureInfo.InvariantCulture), "250", submit ? "1" : "0");
         _names[worker] = name;
@@ -161,7 +162,7 @@ public sealed class RedisCrashTests(ITestOutputHelper output)
     /// Kills the submitting workers, starts two that only run sagas (they take over what the dead ones held once their
     /// leases and memberships lapse), waits until the log shows every acknowledged saga ended, and audits the log.
     /// </summary>
-    private async Task FinishAsync(RedisProcess server, List<WorkloadProcess> workers, Dictionary<SagaId, (string, long)> acknowledged, List<string> violations, int seed)
+    private async Task FinishAsync(RedisServer server, List<WorkloadProcess> workers, Dictionary<SagaId, (string, long)> acknowledged, List<string> violations, int seed)
     {
         for (var i = 0; i < workers.Count; i++)
         {
@@ -191,7 +192,7 @@ public sealed class RedisCrashTests(ITestOutputHelper output)
         output.WriteLine($"every one of {acknowledged.Count} acknowledged sagas ended, {waited.Elapsed.TotalSeconds:F1} s after the last kill");
     }
 
-    private async Task<LogAudit.Report> AuditAsync(RedisProcess server, Dictionary<SagaId, (string, long)> acknowledged, bool requireEnded, List<string> violations, string when)
+    private async Task<LogAudit.Report> AuditAsync(RedisServer server, Dictionary<SagaId, (string, long)> acknowledged, bool requireEnded, List<string> violations, string when)
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
         await using var wal = new RedisWriteAheadLog(redis, _prefix, TimeProvider.System);
