@@ -65,6 +65,9 @@ internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>
     /// <summary>Position of the saga's first record (its intent), which retention must keep while it runs.</summary>
     public long FirstPosition { get; }
 
+    /// <summary>Where the saga store's heap of live sagas by <see cref="FirstPosition"/> holds this run; -1 outside it.</summary>
+    public int StoreHeapIndex { get; set; } = -1;
+
     public SagaState State { get; set; } = SagaState.Pending;
 
     public bool StartRecorded { get; set; }
