@@ -22,7 +22,7 @@ namespace Symphainy.LoadHarness;
 /// </summary>
 internal sealed class SagaScenario : IScenario
 {
-    private static readonly TenantId Tenant = new IdGenerator(TimeProvider.System, SystemRandomSource.Instance).Next<TenantId>();
+    internal static readonly TenantId Tenant = new IdGenerator(TimeProvider.System, SystemRandomSource.Instance).Next<TenantId>();
 
     public string Name => "saga";
 
@@ -143,7 +143,7 @@ internal sealed class SagaScenario : IScenario
     private static (TimeSpan Pause, int Gen0, int Gen1, int Gen2, long Ticks) Collections() =>
         (GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), Stopwatch.GetTimestamp());
 
-    private static async Task<IHost> StartHostAsync(string directory, bool durable)
+    internal static async Task<IHost> StartHostAsync(string directory, bool durable)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Directory.CreateDirectory(directory).FullName });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -304,7 +304,7 @@ internal sealed class SagaScenario : IScenario
     /// saga to end. The generator wakes about every tenth of a millisecond (<see cref="Pause"/>) and hands everything
     /// due by then to the thread pool, as a web server hands it requests: it must not spin and take one of two cores.
     /// </summary>
-    private static async Task<TimeSpan> SendAtRateAsync(
+    internal static async Task<TimeSpan> SendAtRateAsync(
         IIntentIntake intake, ISagaEngine engine, JsonElement payload, double rate, OpenLoop run, long giveUpAt = long.MaxValue)
     {
         var (latencies, lateness) = (run.Latencies, run.Lateness);
@@ -379,7 +379,7 @@ internal sealed class SagaScenario : IScenario
     }
 
     /// <summary>One open-loop run: per intent, the latency from its scheduled time and how late its submission started.</summary>
-    private sealed class OpenLoop(double rate, TimeSpan duration)
+    internal sealed class OpenLoop(double rate, TimeSpan duration)
     {
         public long[] Latencies { get; } = new long[(long)(rate * duration.TotalSeconds)];
 
