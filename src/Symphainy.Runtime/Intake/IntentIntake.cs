@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Symphainy.Diagnostics;
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Symphainy.Wal.Internal;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -46,6 +47,7 @@ internal sealed partial class IntentIntake : IIntentIntake
     private readonly ISessionRegistry _sessions;
     private readonly IdGenerator _ids;
     private readonly IdempotencyKeys _keys;
+    private readonly AppendsInFlight _appends;
     private readonly IntakeOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<(TenantId, string), (string Fingerprint, Task<IntentAcceptance> Acceptance)> _inFlight = new();
@@ -60,6 +62,7 @@ internal sealed partial class IntentIntake : IIntentIntake
         ISessionRegistry sessions,
         IdGenerator ids,
         IdempotencyKeys keys,
+        AppendsInFlight appends,
         IOptions<SymphainyOptions> options,
         ILogger<IntentIntake> logger)
     {
@@ -72,6 +75,7 @@ internal sealed partial class IntentIntake : IIntentIntake
         _sessions = sessions;
         _ids = ids;
         _keys = keys;
+        _appends = appends;
         _options = options.Value.Intake;
         _logger = logger;
     }
@@ -271,16 +275,27 @@ internal sealed partial class IntentIntake : IIntentIntake
         cancellationToken.ThrowIfCancellationRequested();
         ThrowUnlessOpen(allowRecovering: false);
         long position;
+
+        // Retention keeps the record from before the append until its saga is in the store (see AppendsInFlight).
+        var reservation = _appends.Begin();
         try
         {
-            position = await _wal.AppendAsync(new WalEntry(WalRecordKind.IntentReceived, intent.Tenant, record, intent.Session, sagaId, intentId) { PayloadHandedOver = true }, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                position = await _wal.AppendAsync(new WalEntry(WalRecordKind.IntentReceived, intent.Tenant, record, intent.Session, sagaId, intentId) { PayloadHandedOver = true }, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ObjectDisposedException || (e is SymphainyException { Code: "wal.closed" } && _launcher.State == LauncherState.Stopping))
+            {
+                throw new SymphainyException(ErrorCodes.HostStopping, "The host stopped while the intent was being recorded; it was not acknowledged. Retry it with the same idempotency key.", e);
+            }
+
+            _launcher.Launch(sagaId, intent.Tenant, intent.Session, intentId, intent.Type, definition, record.AsMemory(input), position, bound, intent.Metadata);
         }
-        catch (Exception e) when (e is ObjectDisposedException || (e is SymphainyException { Code: "wal.closed" } && _launcher.State == LauncherState.Stopping))
+        finally
         {
-            throw new SymphainyException(ErrorCodes.HostStopping, "The host stopped while the intent was being recorded; it was not acknowledged. Retry it with the same idempotency key.", e);
+            _appends.End(reservation);
         }
 
-        _launcher.Launch(sagaId, intent.Tenant, intent.Session, intentId, intent.Type, definition, record.AsMemory(input), position, bound, intent.Metadata);
         return new IntentAcceptance(intentId, sagaId, position, Duplicate: false);
     }
 
