@@ -17,8 +17,8 @@ namespace Symphainy.LoadHarness;
 /// A 3-step saga whose steps do trivial work, submitted as intents and awaited to completion: sagas/s and
 /// intent-to-completion latency, in memory and on the durable file log (fsync), against a bare
 /// <see cref="Channel{T}"/> pipeline doing the same three steps (the ceiling, measured right before the in-memory
-/// engine and again at the end). Then the in-memory p99 at half of its measured peak and at 20,000/s, submitted
-/// open-loop at a fixed rate after a warm-up at that rate.
+/// engine and twice at the end; the ratio goal uses the median). Then the in-memory p99 at half of its measured peak
+/// and at 20,000/s, submitted open-loop at a fixed rate after a warm-up at that rate.
 /// </summary>
 internal sealed class SagaScenario : IScenario
 {
@@ -81,13 +81,17 @@ internal sealed class SagaScenario : IScenario
             WorkDirectory.Delete(directory);
         }
 
-        // The channel again, now that the in-memory host is gone: its rate is the noisiest figure of the run (1.3 M
-        // in most runs and 2.2 to 3.1 M in some, with the engine's rate unchanged), so the ratio goal compares the
-        // engine with the mean of the two runs that bracket it, and prints both.
+        // The channel twice more, now that the in-memory host is gone. Its rate is bimodal: 1.25 to 1.55 M in most runs
+        // and 1.8 to 3.1 M in about one in six, with the engine's rate unchanged around it; one fast run moves a mean
+        // past the goal's line, so the ratio goal uses the median of the three and prints all three.
         rows.Add(await RunChannelBaselineAsync(options, concurrency, "bare-channel-after"));
+        Report(rows[^1]);
+        rows.Add(await RunChannelBaselineAsync(options, concurrency, "bare-channel-after-2"));
         Report(rows[^1]);
         return rows;
     }
+
+    private static readonly string[] ChannelRows = ["bare-channel", "bare-channel-after", "bare-channel-after-2"];
 
     private readonly Dictionary<string, (long Bytes, long Sagas)> _retained = [];
 
@@ -99,16 +103,15 @@ internal sealed class SagaScenario : IScenario
             yield return string.Create(CultureInfo.InvariantCulture, $"goal < 1 KB retained per completed saga after retention ({mode}): {Verdict(perSaga < 1024)} ({perSaga:F0} B over {sagas:N0} closed-loop sagas; {bytes / 1e6:F1} MB held in all)");
         }
 
-        var before = rows.Single(r => r.Variant == "bare-channel").OpsPerSecond;
-        var after = rows.Single(r => r.Variant == "bare-channel-after").OpsPerSecond;
-        var ceiling = (before + after) / 2;
+        var channels = ChannelRows.Select(v => rows.Single(r => r.Variant == v).OpsPerSecond).ToArray();
+        var ceiling = channels.Order().ElementAt(1);
         var memory = rows.Single(r => r.Variant == "symphainy-inmemory");
         var durable = rows.Single(r => r.Variant == "symphainy-durable-fsync");
         var half = rows.Single(r => r.Variant == "symphainy-inmemory-half-peak");
         var goalLoad = rows.Single(r => r.Variant == "symphainy-inmemory-20k-per-s");
         yield return string.Create(CultureInfo.InvariantCulture, $"durable: {durable.OpsPerSecond:N0} sagas/s, p50 {durable.P50Micros / 1000:F2} ms, p99 {durable.P99Micros / 1000:F2} ms at {durable.Concurrency} in flight");
-        yield return string.Create(CultureInfo.InvariantCulture, $"in-memory: {memory.OpsPerSecond:N0} sagas/s = {ceiling / memory.OpsPerSecond:F1}x below the bare channel ceiling (mean {ceiling:N0}/s)");
-        yield return string.Create(CultureInfo.InvariantCulture, $"goal in-memory >= 1/10 of the bare channel (same run): {Verdict(memory.OpsPerSecond * 10 >= ceiling)} (1/{ceiling / memory.OpsPerSecond:F1} of the mean of the channel runs before and after it, {before:N0}/s and {after:N0}/s: 1/{before / memory.OpsPerSecond:F1} and 1/{after / memory.OpsPerSecond:F1})");
+        yield return string.Create(CultureInfo.InvariantCulture, $"in-memory: {memory.OpsPerSecond:N0} sagas/s = {ceiling / memory.OpsPerSecond:F1}x below the bare channel ceiling (median {ceiling:N0}/s)");
+        yield return string.Create(CultureInfo.InvariantCulture, $"goal in-memory >= 1/10 of the bare channel (same run): {Verdict(memory.OpsPerSecond * 10 >= ceiling)} (1/{ceiling / memory.OpsPerSecond:F1} of the median of three channel runs, {string.Join(", ", channels.Select(c => c.ToString("N0", CultureInfo.InvariantCulture)))}/s; 1/{channels.Max() / memory.OpsPerSecond:F1} of the fastest)");
         yield return string.Create(CultureInfo.InvariantCulture, $"goal <= 2 KB (2,048 B) allocated per in-memory saga: {Verdict(memory.AllocatedBytesPerOp <= 2048)} ({memory.AllocatedBytesPerOp:N0} B, closed loop; stretch 1 KB)");
         yield return string.Create(CultureInfo.InvariantCulture, $"goal in-memory >= 40,000 sagas/s:            {Verdict(memory.OpsPerSecond >= 40_000)} ({memory.OpsPerSecond:N0})");
         yield return string.Create(CultureInfo.InvariantCulture, $"goal durable >= 20,000 sagas/s:              {Verdict(durable.OpsPerSecond >= 20_000)} ({durable.OpsPerSecond:N0})");
