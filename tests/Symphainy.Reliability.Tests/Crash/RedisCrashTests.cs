@@ -192,12 +192,28 @@ public sealed class RedisCrashTests(ITestOutputHelper output)
         output.WriteLine($"every one of {acknowledged.Count} acknowledged sagas ended, {waited.Elapsed.TotalSeconds:F1} s after the last kill");
     }
 
+    /// <summary>
+    /// Reads the whole log and checks it. The audit is a reader like any other: when the server, busy with the workers'
+    /// writes and its append-only file, does not answer one of its reads within the command timeout, the read is retried
+    /// (at most five times, each printed); what is checked is what the log holds, not how fast the server answers.
+    /// </summary>
     private async Task<LogAudit.Report> AuditAsync(RedisServer server, Dictionary<SagaId, (string, long)> acknowledged, bool requireEnded, List<string> violations, string when)
     {
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
-        await using var wal = new RedisWriteAheadLog(redis, _prefix, TimeProvider.System);
-        var report = await LogAudit.AuditAsync(wal, acknowledged, requireEnded, _tenant);
-        violations.AddRange(report.Violations.Select(v => $"{when}: {v}"));
-        return report;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var redis = await ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
+                await using var wal = new RedisWriteAheadLog(redis, _prefix, TimeProvider.System);
+                var report = await LogAudit.AuditAsync(wal, acknowledged, requireEnded, _tenant);
+                violations.AddRange(report.Violations.Select(v => $"{when}: {v}"));
+                return report;
+            }
+            catch (SymphainyException e) when (e.Code == RedisErrorCodes.Unavailable.Code && attempt < 5)
+            {
+                output.WriteLine($"audit {when}: read {attempt} not answered in time ({e.Message[..Math.Min(80, e.Message.Length)]}...); reading again");
+                await Task.Delay(1000);
+            }
+        }
     }
 }
