@@ -18,7 +18,7 @@ namespace Symphainy.Sessions;
 /// </summary>
 internal sealed class SessionRegistry : ISessionRegistry, IRecoveryParticipant, IWalRetentionHold
 {
-    private readonly OpenSessionRecords _recorded = new();
+    private readonly ConcurrentDictionary<(TenantId, SessionId), (long Position, DateTimeOffset Expires)> _recorded = new();
     private readonly Dictionary<(TenantId, SessionId), (WalRecord Record, SessionPayload Payload)> _recovering = [];
     private readonly IHotStateStore _store;
     private readonly IWriteAheadLog _wal;
@@ -75,7 +75,7 @@ internal sealed class SessionRegistry : ISessionRegistry, IRecoveryParticipant, 
             var result = await _store.CompareAndSetAsync(tenant, Key(id), Serialize(touched), version, stored.Ttl, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
-                if (!_recorded.TryGetExpiry(tenant, id, out var expires) || expires - _time.GetUtcNow() < stored.Ttl / 2)
+                if (!_recorded.TryGetValue((tenant, id), out var recorded) || recorded.Expires - _time.GetUtcNow() < stored.Ttl / 2)
                 {
                     await RecordAsync(touched, cancellationToken).ConfigureAwait(false);
                 }
@@ -102,7 +102,7 @@ internal sealed class SessionRegistry : ISessionRegistry, IRecoveryParticipant, 
             if (result.Succeeded)
             {
                 await RecordAsync(ended, cancellationToken).ConfigureAwait(false);
-                _recorded.Remove(tenant, id);
+                _recorded.TryRemove((tenant, id), out _);
                 return true;
             }
         }
@@ -113,8 +113,21 @@ internal sealed class SessionRegistry : ISessionRegistry, IRecoveryParticipant, 
     {
         get
         {
-            var next = _wal.NextPosition;
-            return _recorded.Lowest(_time.GetUtcNow()) is { } lowest ? Math.Min(lowest, next) : next;
+            var now = _time.GetUtcNow();
+            var lowest = _wal.NextPosition;
+            foreach (var (key, (position, expires)) in _recorded)
+            {
+                if (expires <= now)
+                {
+                    _recorded.TryRemove(key, out _);
+                }
+                else
+                {
+                    lowest = Math.Min(lowest, position);
+                }
+            }
+
+            return lowest;
         }
     }
 
@@ -143,7 +156,7 @@ internal sealed class SessionRegistry : ISessionRegistry, IRecoveryParticipant, 
             await _store.SetAsync(tenant, Key(id), Serialize(new StoredSession(session, payload.Ttl)), left, cancellationToken).ConfigureAwait(false);
             if (payload.EndedAt is null)
             {
-                _recorded.Set(tenant, id, record.Position, payload.ExpiresAt);
+                _recorded[(tenant, id)] = (record.Position, payload.ExpiresAt);
             }
         }
 
@@ -160,7 +173,7 @@ internal sealed class SessionRegistry : ISessionRegistry, IRecoveryParticipant, 
             var position = await _wal.AppendAsync(new WalEntry(payload.Kind, session.Tenant, WalPayloadCodec.Encode(payload), session.Id), cancellationToken).ConfigureAwait(false);
             if (session.EndedAt is null)
             {
-                _recorded.Set(session.Tenant, session.Id, position, session.ExpiresAt);
+                _recorded[(session.Tenant, session.Id)] = (position, session.ExpiresAt);
             }
         }
         finally

@@ -8,7 +8,7 @@ namespace Symphainy.Sagas.Internal;
 /// One saga's live state and, when it resumes after a restart, the history it replays. It is also the promise of
 /// the saga's end (one object per saga instead of two).
 /// </summary>
-internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>, Symphainy.Internal.IPositioned
+internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>
 {
     // Signals and history exist only for sagas that need them: most never wait for a signal, replay, fail or
     // compensate, and a saga is allocated per intent.
@@ -66,9 +66,7 @@ internal sealed class SagaRun : TaskCompletionSource<SagaSnapshot>, Symphainy.In
     public long FirstPosition { get; }
 
     /// <summary>Where the saga store's heap of live sagas by <see cref="FirstPosition"/> holds this run; -1 outside it.</summary>
-    public int HeapIndex { get; set; } = -1;
-
-    long Symphainy.Internal.IPositioned.Position => FirstPosition;
+    public int StoreHeapIndex { get; set; } = -1;
 
     public SagaState State { get; set; } = SagaState.Pending;
 

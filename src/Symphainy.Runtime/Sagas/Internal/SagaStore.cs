@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Symphainy.Configuration;
-using Symphainy.Internal;
 using Symphainy.Wal;
 
 namespace Symphainy.Sagas.Internal;
@@ -260,14 +259,14 @@ internal sealed class SagaStore : IWalRetentionHold
             {
                 if (stripe.Runs.TryAdd((run.Tenant, run.Id), run))
                 {
-                    stripe.Heap.Push(run);
+                    stripe.Push(run);
                     Interlocked.Increment(ref _count);
                 }
                 else
                 {
                     var replaced = stripe.Runs[(run.Tenant, run.Id)];
                     stripe.Runs[(run.Tenant, run.Id)] = run;
-                    stripe.Heap.Replace(replaced, run);
+                    stripe.Replace(replaced, run);
                 }
             }
         }
@@ -288,7 +287,7 @@ internal sealed class SagaStore : IWalRetentionHold
             {
                 if (stripe.Runs.Remove((tenant, saga), out var run))
                 {
-                    stripe.Heap.Remove(run);
+                    stripe.RemoveFromHeap(run);
                     stripe.ShrinkAfterBacklog();
                     Interlocked.Decrement(ref _count);
                 }
@@ -315,7 +314,7 @@ internal sealed class SagaStore : IWalRetentionHold
             {
                 lock (stripe.Gate)
                 {
-                    if (stripe.Heap.Lowest is { } run)
+                    if (stripe.Lowest is { } run)
                     {
                         lowest = Math.Min(lowest, run.FirstPosition);
                     }
@@ -330,23 +329,126 @@ internal sealed class SagaStore : IWalRetentionHold
         /// <summary>One stripe: its lock, its sagas by key, and the same sagas in a min-heap by first position.</summary>
         private sealed class Stripe
         {
+            private SagaRun[] _heap = new SagaRun[16];
+            private int _size;
+
             public Lock Gate { get; } = new();
 
             public Dictionary<(TenantId, SagaId), SagaRun> Runs { get; } = [];
 
-            public PositionHeap<SagaRun> Heap { get; } = new();
+            public SagaRun? Lowest => _size > 0 ? _heap[0] : null;
 
             /// <summary>
-            /// Gives back what a backlog grew: once the dictionary holds less than an eighth of its room (over 4,096
-            /// sagas), it shrinks to twice what it holds (the heap does the same by itself). Growing doubles, so the
-            /// copying stays in proportion to the sagas added and removed.
+            /// Gives back what a backlog grew: once a stripe holds less than an eighth of what it has room for (and that
+            /// room is over 4,096 sagas), its dictionary and heap shrink to twice what they hold. Growing doubles, so
+            /// the copying stays in proportion to the sagas added and removed.
             /// </summary>
             public void ShrinkAfterBacklog()
             {
-                if (Runs.EnsureCapacity(0) is var capacity && capacity > 4096 && Runs.Count < capacity / 8)
+                const int Keep = 4096;
+                var count = Runs.Count;
+                if (_heap.Length > Keep && count < _heap.Length / 8)
                 {
-                    Runs.TrimExcess(Runs.Count * 2);
+                    Array.Resize(ref _heap, Math.Max(16, count * 2));
                 }
+
+                if (Runs.EnsureCapacity(0) is var capacity && capacity > Keep && count < capacity / 8)
+                {
+                    Runs.TrimExcess(count * 2);
+                }
+            }
+
+            public void Push(SagaRun run)
+            {
+                if (_size == _heap.Length)
+                {
+                    Array.Resize(ref _heap, _size * 2);
+                }
+
+                Place(run, _size++);
+                SiftUp(run.StoreHeapIndex);
+            }
+
+            /// <summary>Puts <paramref name="run"/> where <paramref name="replaced"/> was (a saga resumed afresh).</summary>
+            public void Replace(SagaRun replaced, SagaRun run)
+            {
+                if (ReferenceEquals(replaced, run))
+                {
+                    return;
+                }
+
+                var at = replaced.StoreHeapIndex;
+                replaced.StoreHeapIndex = -1;
+                Place(run, at);
+                SiftDown(SiftUp(at));
+            }
+
+            public void RemoveFromHeap(SagaRun run)
+            {
+                var at = run.StoreHeapIndex;
+                run.StoreHeapIndex = -1;
+                var last = _heap[--_size];
+                _heap[_size] = null!;
+                if (at == _size)
+                {
+                    return;
+                }
+
+                Place(last, at);
+                SiftDown(SiftUp(at));
+            }
+
+            private void Place(SagaRun run, int at)
+            {
+                _heap[at] = run;
+                run.StoreHeapIndex = at;
+            }
+
+            private int SiftUp(int at)
+            {
+                var run = _heap[at];
+                while (at > 0)
+                {
+                    var parent = (at - 1) / 2;
+                    if (_heap[parent].FirstPosition <= run.FirstPosition)
+                    {
+                        break;
+                    }
+
+                    Place(_heap[parent], at);
+                    at = parent;
+                }
+
+                Place(run, at);
+                return at;
+            }
+
+            private void SiftDown(int at)
+            {
+                var run = _heap[at];
+                while (true)
+                {
+                    var child = (2 * at) + 1;
+                    if (child >= _size)
+                    {
+                        break;
+                    }
+
+                    if (child + 1 < _size && _heap[child + 1].FirstPosition < _heap[child].FirstPosition)
+                    {
+                        child++;
+                    }
+
+                    if (run.FirstPosition <= _heap[child].FirstPosition)
+                    {
+                        break;
+                    }
+
+                    Place(_heap[child], at);
+                    at = child;
+                }
+
+                Place(run, at);
             }
         }
     }
