@@ -20,7 +20,6 @@ internal static class SagaServiceCollectionExtensions
         services.AddDefault(ServiceDescriptor.Singleton<ICapabilityResolver>(sp => sp.GetRequiredService<SagaDefinitionCatalog>()));
         services.AddDefault(ServiceDescriptor.Singleton<IExecutionEventBus>(_ => new InProcessExecutionEventBus()));
         services.TryAddSingleton<SagaStore>();
-        services.TryAddSingleton<AppendsInFlight>();
         services.TryAddSingleton<LogRetention>();
         services.TryAddSingleton<IWalRetention>(sp => sp.GetRequiredService<LogRetention>());
         services.TryAddSingleton<SagaExecutor>(sp => ActivatorUtilities.CreateInstance<SagaExecutor>(sp, OwnershipFor(sp) is { } ownership ? [ownership] : []));

@@ -14,7 +14,6 @@ internal static class StateSurfaceServiceCollectionExtensions
     {
         services.AddDefault(ServiceDescriptor.Singleton<IHotStateStore>(sp => new InMemoryHotStateStore(sp.GetRequiredService<TimeProvider>())));
         services.AddDefault(ServiceDescriptor.Singleton<IStateGraph, InMemoryStateGraph>());
-        services.TryAddSingleton<AppendsInFlight>();
         services.TryAddSingleton<SessionRegistry>();
         services.AddDefault(ServiceDescriptor.Singleton<ISessionRegistry>(sp => sp.GetRequiredService<SessionRegistry>()));
 

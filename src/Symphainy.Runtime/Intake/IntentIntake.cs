@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Symphainy.Diagnostics;
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Symphainy.Wal.Internal;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -47,7 +46,6 @@ internal sealed partial class IntentIntake : IIntentIntake
     private readonly ISessionRegistry _sessions;
     private readonly IdGenerator _ids;
     private readonly IdempotencyKeys _keys;
-    private readonly AppendsInFlight _appends;
     private readonly IntakeOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<(TenantId, string), (string Fingerprint, Task<IntentAcceptance> Acceptance)> _inFlight = new();
@@ -62,7 +60,6 @@ internal sealed partial class IntentIntake : IIntentIntake
         ISessionRegistry sessions,
         IdGenerator ids,
         IdempotencyKeys keys,
-        AppendsInFlight appends,
         IOptions<SymphainyOptions> options,
         ILogger<IntentIntake> logger)
     {
@@ -75,7 +72,6 @@ internal sealed partial class IntentIntake : IIntentIntake
         _sessions = sessions;
         _ids = ids;
         _keys = keys;
-        _appends = appends;
         _options = options.Value.Intake;
         _logger = logger;
     }
@@ -275,27 +271,16 @@ internal sealed partial class IntentIntake : IIntentIntake
         cancellationToken.ThrowIfCancellationRequested();
         ThrowUnlessOpen(allowRecovering: false);
         long position;
-
-        // Retention keeps the record from before the append until its saga is in the store (see AppendsInFlight).
-        var reservation = _appends.Begin();
         try
         {
-            try
-            {
-                position = await _wal.AppendAsync(new WalEntry(WalRecordKind.IntentReceived, intent.Tenant, record, intent.Session, sagaId, intentId) { PayloadHandedOver = true }, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is ObjectDisposedException || (e is SymphainyException { Code: "wal.closed" } && _launcher.State == LauncherState.Stopping))
-            {
-                throw new SymphainyException(ErrorCodes.HostStopping, "The host stopped while the intent was being recorded; it was not acknowledged. Retry it with the same idempotency key.", e);
-            }
-
-            _launcher.Launch(sagaId, intent.Tenant, intent.Session, intentId, intent.Type, definition, record.AsMemory(input), position, bound, intent.Metadata);
+            position = await _wal.AppendAsync(new WalEntry(WalRecordKind.IntentReceived, intent.Tenant, record, intent.Session, sagaId, intentId) { PayloadHandedOver = true }, CancellationToken.None).ConfigureAwait(false);
         }
-        finally
+        catch (Exception e) when (e is ObjectDisposedException || (e is SymphainyException { Code: "wal.closed" } && _launcher.State == LauncherState.Stopping))
         {
-            _appends.End(reservation);
+            throw new SymphainyException(ErrorCodes.HostStopping, "The host stopped while the intent was being recorded; it was not acknowledged. Retry it with the same idempotency key.", e);
         }
 
+        _launcher.Launch(sagaId, intent.Tenant, intent.Session, intentId, intent.Type, definition, record.AsMemory(input), position, bound, intent.Metadata);
         return new IntentAcceptance(intentId, sagaId, position, Duplicate: false);
     }
 

@@ -25,12 +25,10 @@ internal sealed class SessionRegistry : ISessionRegistry, IRecoveryParticipant, 
     private readonly IdGenerator _ids;
     private readonly TimeProvider _time;
     private readonly SessionOptions _options;
-    private readonly AppendsInFlight _appends;
 
-    public SessionRegistry(IHotStateStore store, IWriteAheadLog wal, IdGenerator ids, TimeProvider time, AppendsInFlight appends, IOptions<SymphainyOptions> options)
+    public SessionRegistry(IHotStateStore store, IWriteAheadLog wal, IdGenerator ids, TimeProvider time, IOptions<SymphainyOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _appends = appends;
         _store = store;
         _wal = wal;
         _ids = ids;
@@ -167,18 +165,10 @@ internal sealed class SessionRegistry : ISessionRegistry, IRecoveryParticipant, 
     {
         var session = stored.Session;
         var payload = new SessionPayload(session.CreatedAt, session.ExpiresAt, session.EndedAt, stored.Ttl, session.Attributes);
-        var reservation = _appends.Begin(); // kept from before the append until the registry holds the position
-        try
+        var position = await _wal.AppendAsync(new WalEntry(payload.Kind, session.Tenant, WalPayloadCodec.Encode(payload), session.Id), cancellationToken).ConfigureAwait(false);
+        if (session.EndedAt is null)
         {
-            var position = await _wal.AppendAsync(new WalEntry(payload.Kind, session.Tenant, WalPayloadCodec.Encode(payload), session.Id), cancellationToken).ConfigureAwait(false);
-            if (session.EndedAt is null)
-            {
-                _recorded[(session.Tenant, session.Id)] = (position, session.ExpiresAt);
-            }
-        }
-        finally
-        {
-            _appends.End(reservation);
+            _recorded[(session.Tenant, session.Id)] = (position, session.ExpiresAt);
         }
     }
 

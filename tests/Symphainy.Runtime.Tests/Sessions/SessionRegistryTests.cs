@@ -22,7 +22,7 @@ public sealed class SessionRegistryTests
     {
         _wal = new InMemoryWriteAheadLog(_time);
         _ids = new IdGenerator(_time, new SeededRandomSource(9));
-        _sessions = new SessionRegistry(new InMemoryHotStateStore(_time), _wal, _ids, _time, new Symphainy.Wal.Internal.AppendsInFlight(_wal), Options.Create(new SymphainyOptions()));
+        _sessions = new SessionRegistry(new InMemoryHotStateStore(_time), _wal, _ids, _time, Options.Create(new SymphainyOptions()));
     }
 
     private async Task<List<WalRecord>> WalRecordsAsync()

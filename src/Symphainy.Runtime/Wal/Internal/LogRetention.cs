@@ -4,10 +4,9 @@ namespace Symphainy.Wal.Internal;
 
 /// <summary>
 /// Checkpoints the log at the lowest position any retention hold (unfinished sagas, the event publisher, the graph
-/// projector, open sessions) and every append whose record its owner does not hold yet (<see cref="AppendsInFlight"/>)
-/// still needs: on request, and by itself every <see cref="CheckpointEvery"/> ended sagas.
+/// projector, open sessions) still needs: on request, and by itself every <see cref="CheckpointEvery"/> ended sagas.
 /// </summary>
-internal sealed partial class LogRetention(IWriteAheadLog wal, AppendsInFlight appends, IEnumerable<IWalRetentionHold> holds, ILogger<LogRetention> logger) : IWalRetention
+internal sealed partial class LogRetention(IWriteAheadLog wal, IEnumerable<IWalRetentionHold> holds, ILogger<LogRetention> logger) : IWalRetention
 {
     /// <summary>How many sagas end between automatic checkpoints.</summary>
     public const int CheckpointEvery = 256;
@@ -17,9 +16,7 @@ internal sealed partial class LogRetention(IWriteAheadLog wal, AppendsInFlight a
 
     public ValueTask<long> CheckpointAsync(CancellationToken cancellationToken = default)
     {
-        // Appends in flight first: a record passes from its reservation to its owner's hold (the saga store, the
-        // session registry), never back, so reading the owners after the reservations cannot miss it in between.
-        var from = Math.Min(wal.NextPosition, appends.RetainFrom);
+        var from = wal.NextPosition;
         foreach (var hold in _holds)
         {
             from = Math.Min(from, hold.RetainFrom);
