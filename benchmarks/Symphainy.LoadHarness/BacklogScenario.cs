@@ -40,8 +40,7 @@ internal sealed class BacklogScenario : IScenario
             Task<ResultRow> ClosedLoopAsync(string variant) => Measurement.RunAsync(Name, variant, concurrency, options.Warmup, options.Duration,
                 async () =>
                 {
-                    var accepted = await intake.SubmitAsync(new Intent("bench.three_steps", SagaScenario.Tenant, payload));
-                    await engine.WaitForEndAsync(SagaScenario.Tenant, accepted.Execution);
+                    await SagaScenario.RunOneAsync(intake, engine, payload);
                     return 0L;
                 });
 

@@ -55,8 +55,7 @@ internal sealed class SagaScenario : IScenario
                 Task<ResultRow> ClosedLoopAsync(string variant) => Measurement.RunAsync(Name, variant, concurrency, options.Warmup, options.Duration,
                     async () =>
                     {
-                        var accepted = await intake.SubmitAsync(new Intent("bench.three_steps", Tenant, payload));
-                        await engine.WaitForEndAsync(Tenant, accepted.Execution);
+                        await RunOneAsync(intake, engine, payload);
                         Interlocked.Increment(ref completed);
                         return 0L;
                     });
@@ -145,6 +144,13 @@ internal sealed class SagaScenario : IScenario
 
     private static (TimeSpan Pause, int Gen0, int Gen1, int Gen2, long Ticks) Collections() =>
         (GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), Stopwatch.GetTimestamp());
+
+    /// <summary>One saga of the scenario: its intent submitted, then awaited to its end.</summary>
+    internal static async Task RunOneAsync(IIntentIntake intake, ISagaEngine engine, JsonElement payload)
+    {
+        var accepted = await intake.SubmitAsync(new Intent("bench.three_steps", Tenant, payload));
+        await engine.WaitForEndAsync(Tenant, accepted.Execution);
+    }
 
     internal static async Task<IHost> StartHostAsync(string directory, bool durable)
     {
@@ -324,8 +330,7 @@ internal sealed class SagaScenario : IScenario
             try
             {
                 lateness[index] = clock.ElapsedTicks - scheduled;
-                var accepted = await intake.SubmitAsync(new Intent("bench.three_steps", Tenant, payload));
-                await engine.WaitForEndAsync(Tenant, accepted.Execution);
+                await RunOneAsync(intake, engine, payload);
                 latencies[index] = clock.ElapsedTicks - scheduled;
             }
             catch (Exception e)
